@@ -51,6 +51,14 @@ impl Community {
         self.groups.get(name).into_iter().flatten()
     }
 
+    /// The sharing groups a team belongs to.
+    pub fn groups_of<'a>(&'a self, team: &'a TeamId) -> impl Iterator<Item = &'a GroupName> + 'a {
+        self.groups
+            .iter()
+            .filter(move |(_, members)| members.contains(team))
+            .map(|(name, _)| name)
+    }
+
     pub fn client_of(&self, team: &TeamId) -> Option<&TeamId> {
         self.client_of.get(team)
     }

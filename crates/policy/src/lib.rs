@@ -11,6 +11,7 @@
 //! - [`role`]: the roles a user or token carries.
 //! - [`audience`]: an object's TLP, originator and named recipients.
 //! - [`access`]: [`Viewer`], [`Community`] and [`may_view`].
+//! - [`keys`]: access keys, the indexable over-approximation of the rule.
 //!
 //! Architecture invariant: this crate does no I/O, reads no clock and
 //! knows no wire format.
@@ -18,10 +19,12 @@
 pub mod access;
 pub mod audience;
 pub mod ids;
+pub mod keys;
 pub mod role;
 
 pub use access::{may_view, Community, Viewer};
 pub use audience::{Audience, AudienceError};
+pub use keys::{object_keys, viewer_keys};
 pub use ids::{GroupName, NameError, TeamId, UserName, UserRef};
 pub use role::Role;
 pub use vigia_stix::Tlp;

@@ -2,7 +2,7 @@
 //! viewers, the TLP 2.0 guarantees hold.
 
 use proptest::prelude::*;
-use vigia_policy::{may_view, Audience, Community, GroupName, Role, TeamId, Tlp, UserName, UserRef, Viewer};
+use vigia_policy::{may_view, object_keys, viewer_keys, Audience, Community, GroupName, Role, TeamId, Tlp, UserName, UserRef, Viewer};
 
 const TEAMS: usize = 6;
 const USERS: [&str; 3] = ["ana", "bruno", "chloe"];
@@ -175,7 +175,7 @@ proptest! {
     #[test]
     fn naming_more_recipients_never_hides_anything(a in audience(), c in community(), v in viewer(), extra in 0..TEAMS) {
         // GREEN is excluded: naming a community narrows network-wide GREEN.
-        prop_assume!(a.tlp != Tlp::Green);
+        let a = if a.tlp == Tlp::Green { Audience { tlp: Tlp::Amber, ..a } } else { a };
         let mut wider = a.clone();
         wider.recipient_teams.insert(team(extra));
         if may_view(&v, &a, &c) {
@@ -191,5 +191,14 @@ proptest! {
             .map(|r| may_view(&Viewer::Member { team: team(t), user: user.clone(), role: *r }, &a, &c))
             .collect();
         prop_assert!(seen.iter().all(|s| *s == seen[0]), "roles differ: {:?}", seen);
+    }
+
+    #[test]
+    fn keys_cover_every_visible_object(a in audience(), c in community(), v in viewer()) {
+        if may_view(&v, &a, &c) {
+            let object = object_keys(&a);
+            let viewer = viewer_keys(&v, &c);
+            prop_assert!(object.iter().any(|k| viewer.contains(k)), "{:?} may see {:?} but keys {:?} miss {:?}", v, a, viewer, object);
+        }
     }
 }
