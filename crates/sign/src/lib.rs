@@ -1,1 +1,18 @@
+//! Bytes that can be trusted: RFC 8785 canonical JSON, SHA-256 hash chains
+//! and Ed25519 signatures.
+//!
+//! Layout:
+//! - [`canonical`]: canonical JSON bytes of a value.
+//! - [`chain`]: the hash chain behind the tamper-evident audit log.
+//! - [`keys`]: node key pairs, fingerprints, sign and verify over bytes.
+//!
+//! Architecture invariant: this crate knows nothing of STIX and does no
+//! I/O. Callers verify the bytes they received, never a re-serialised struct.
 
+pub mod canonical;
+pub mod chain;
+pub mod keys;
+
+pub use canonical::canonical_json;
+pub use chain::{link_hash, verify_chain, ChainBreak, ChainLink, GENESIS_HASH};
+pub use keys::{KeyError, NodeKey, PublicKey};

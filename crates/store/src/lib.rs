@@ -1,0 +1,30 @@
+//! vigia's store: one API over SQLite (the embedded default, WAL) and
+//! PostgreSQL (several stateless `vigia serve` replicas on one database).
+//!
+//! Layout:
+//! - `db`: connecting, back-end detection, embedded migrations.
+//! - `objects`: STIX objects stored byte for byte with their index columns
+//!   and access keys; strictly increasing `date_added`.
+//! - `teams`, `users`, `tokens`, `groups`: the node's organisations,
+//!   people, credentials and sharing groups.
+//! - `audit`: the append-only, hash-chained audit log.
+//!
+//! Architecture invariant: this is the only crate that contains SQL. It
+//! never decides who may see what: it selects candidates by access key and
+//! the caller applies `vigia_policy::may_view`.
+
+mod audit;
+mod db;
+mod error;
+mod groups;
+mod objects;
+mod records;
+mod teams;
+mod tokens;
+mod users;
+
+pub use audit::{AuditEntry, AuditEvent, AuditVerification};
+pub use db::{Backend, Store};
+pub use error::StoreError;
+pub use objects::{InsertOutcome, NewObject, ObjectQuery, StoredObject, VersionFilter};
+pub use records::{NewTeam, NewToken, NewUser, NodeRecord, TeamKind, TeamRecord, TokenRecord, UserRecord};
