@@ -32,8 +32,9 @@ impl StixId {
         if !is_valid_type(ty) {
             return Err(IdError::Type(value.to_owned()));
         }
-        // The spec requires the canonical lower-case 8-4-4-4-12 form.
-        if uuid.len() != 36 || uuid.bytes().any(|b| b.is_ascii_uppercase()) {
+        // 8-4-4-4-12 hex; the official schema (and OASIS' own examples)
+        // allow upper-case hex digits, so they are accepted as received.
+        if uuid.len() != 36 {
             return Err(IdError::Uuid(value.to_owned()));
         }
         Uuid::parse_str(uuid).map_err(|_| IdError::Uuid(value.to_owned()))?;
@@ -127,13 +128,18 @@ mod tests {
             "indicator",
             "indicator--",
             "Indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
-            "indicator--8E2E2D2B-17D4-4CBF-938F-98EE46B3CD3F",
             "in--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
             "indicator--not-a-uuid",
             "x-y---8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
         ] {
             assert!(StixId::parse(bad).is_err(), "{bad} should be rejected");
         }
+    }
+
+    #[test]
+    fn upper_case_hex_is_accepted_as_the_official_examples_use_it() {
+        let id = StixId::parse("relationship--81f12913-1372-4c96-85ec-E9034ac98aba").unwrap();
+        assert_eq!(id.as_str(), "relationship--81f12913-1372-4c96-85ec-E9034ac98aba");
     }
 
     #[test]

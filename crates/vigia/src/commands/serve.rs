@@ -1,0 +1,94 @@
+//! `vigia serve`: run one national node.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use vigia_policy::TeamId;
+use vigia_sign::NodeKey;
+use vigia_stix::SchemaSet;
+use vigia_web::{AppState, Limits, NodeContext};
+
+use crate::cli::ServeArgs;
+use crate::config::{LogFormat, Overrides, KEY_FILE};
+use crate::telemetry;
+
+pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let dir = &args.dir.data_dir;
+    let overrides = Overrides {
+        listen: args.listen,
+        database_url: args.database_url,
+        log_format: args.log_format,
+    };
+    let config = crate::config::Config::load(dir, overrides)?;
+    telemetry::init_logs(config.log_format, "info,sqlx=warn,tower_http=info");
+    let metrics = telemetry::init_metrics();
+
+    let store = super::connect(&config, dir).await?;
+    let node_record = store.node().await?.context("the database has no node record")?;
+    let key_path = dir.join(KEY_FILE);
+    let pem = std::fs::read_to_string(&key_path).with_context(|| format!("cannot read {}", key_path.display()))?;
+    let key = NodeKey::from_pkcs8_pem(&pem)?;
+    if key.public().to_base64() != node_record.public_key {
+        anyhow::bail!("{} does not match the public key recorded for this node", key_path.display());
+    }
+    let team_id = TeamId::parse(&config.team_id).map_err(|e| anyhow::anyhow!("key `team_id` in vigia.toml: {e}"))?;
+
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let local = listener.local_addr()?;
+    let public_url = match &config.public_url {
+        Some(url) => url.clone(),
+        None => format!("http://{local}"),
+    };
+    let state = AppState {
+        store: store.clone(),
+        schemas: Arc::new(SchemaSet::new()?),
+        node: Arc::new(NodeContext {
+            node_id: config.node_id.clone(),
+            team_id,
+            country: config.country.clone(),
+            public_url: public_url.clone(),
+            public_key: key.public().to_base64(),
+            key_fingerprint: key.public().fingerprint(),
+            default_tlp: config.default_tlp,
+        }),
+        limits: Limits { max_body_bytes: config.max_body_bytes, ..Limits::default() },
+        metrics,
+    };
+    tracing::info!(%local, node_id = %config.node_id, backend = ?store.backend(), "vigia node listening");
+    if config.log_format == LogFormat::Text {
+        // A plain line for scripts and tests that start a node on port 0.
+        println!("vigia listening on http://{local}");
+    }
+    let grace = Duration::from_secs(config.shutdown_grace_secs);
+    vigia_web::run(listener, state, shutdown_signal(), grace).await?;
+    store.close().await;
+    tracing::info!("vigia node stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("received Ctrl-C"),
+        _ = term => tracing::info!("received SIGTERM"),
+    }
+}

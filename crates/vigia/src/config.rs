@@ -1,0 +1,231 @@
+//! Node configuration: defaults, then `DIR/vigia.toml`, then `VIGIA_*`
+//! environment variables, then command-line flags. A bad value is reported
+//! with its key and the layer it came from (figment keeps both).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use vigia_stix::Tlp;
+
+pub(crate) const CONFIG_FILE: &str = "vigia.toml";
+pub(crate) const KEY_FILE: &str = "node.key";
+
+/// Every key `vigia.toml` and `VIGIA_*` may set.
+const KEYS: &[&str] = &[
+    "node_id",
+    "team_id",
+    "team_name",
+    "country",
+    "listen",
+    "public_url",
+    "database_url",
+    "default_tlp",
+    "max_body_bytes",
+    "shutdown_grace_secs",
+    "log_format",
+];
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Config {
+    pub(crate) node_id: String,
+    pub(crate) team_id: String,
+    pub(crate) team_name: String,
+    pub(crate) country: String,
+    pub(crate) listen: SocketAddr,
+    /// The URL peers and users reach this node at.
+    pub(crate) public_url: Option<String>,
+    /// `sqlite://…` or `postgres://…`; default: SQLite in the data directory.
+    pub(crate) database_url: Option<String>,
+    pub(crate) default_tlp: Tlp,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) shutdown_grace_secs: u64,
+    pub(crate) log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The defaults layer; identity keys have no default and must come from
+/// the file that `vigia init` writes.
+#[derive(Serialize)]
+struct Defaults {
+    listen: SocketAddr,
+    default_tlp: Tlp,
+    max_body_bytes: usize,
+    shutdown_grace_secs: u64,
+    log_format: LogFormat,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8440)),
+            default_tlp: Tlp::Amber,
+            max_body_bytes: 64 * 1024 * 1024,
+            shutdown_grace_secs: 30,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+/// Flag values that override everything else.
+#[derive(Default, Serialize)]
+pub(crate) struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) log_format: Option<String>,
+}
+
+impl Config {
+    /// Loads the layered configuration of the node in `data_dir`.
+    pub(crate) fn load(data_dir: &Path, overrides: Overrides) -> anyhow::Result<Self> {
+        let file = data_dir.join(CONFIG_FILE);
+        if !file.exists() {
+            anyhow::bail!(
+                "{} does not exist: create the node first with `vigia init --data-dir {}`",
+                file.display(),
+                data_dir.display()
+            );
+        }
+        Figment::from(Serialized::defaults(Defaults::default()))
+            .merge(Toml::file(&file))
+            .merge(Env::prefixed("VIGIA_").only(KEYS))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(|e| anyhow::anyhow!(describe(e)))
+            .with_context(|| format!("invalid configuration for the node in {}", data_dir.display()))
+    }
+
+    pub(crate) fn database_url(&self, data_dir: &Path) -> String {
+        self.database_url.clone().unwrap_or_else(|| default_sqlite_url(data_dir))
+    }
+
+    pub(crate) fn public_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+}
+
+pub(crate) fn default_sqlite_url(data_dir: &Path) -> String {
+    let absolute = std::path::absolute(data_dir).unwrap_or_else(|_| PathBuf::from(data_dir));
+    format!("sqlite://{}", absolute.join("vigia.db").display())
+}
+
+/// One line per problem: the key, what was wrong, and where the value came from.
+fn describe(errors: figment::Error) -> String {
+    errors
+        .into_iter()
+        .map(|e| {
+            let key = if e.path.is_empty() { "(top level)".to_owned() } else { e.path.join(".") };
+            let source = e
+                .metadata
+                .as_ref()
+                .map(|m| match &m.source {
+                    Some(src) => format!("{} ({src})", m.name),
+                    None => m.name.to_string(),
+                })
+                .unwrap_or_else(|| "unknown source".to_owned());
+            format!("key `{key}`: {} [from {source}]", e.kind)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The text of a new node's `vigia.toml`.
+pub(crate) fn initial_file(c: &Config) -> anyhow::Result<String> {
+    let body = toml_lines(c)?;
+    Ok(format!(
+        "# vigia node configuration, written by `vigia init`.\n\
+         # Layers: defaults < this file < VIGIA_* environment variables < flags.\n\
+         # node_id and team_id identify this node in the network: do not change them.\n\n{body}"
+    ))
+}
+
+fn toml_lines(c: &Config) -> anyhow::Result<String> {
+    let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let mut out = String::new();
+    out.push_str(&format!("node_id = {}\n", quote(&c.node_id)));
+    out.push_str(&format!("team_id = {}\n", quote(&c.team_id)));
+    out.push_str(&format!("team_name = {}\n", quote(&c.team_name)));
+    out.push_str(&format!("country = {}\n", quote(&c.country)));
+    out.push_str(&format!("listen = {}\n", quote(&c.listen.to_string())));
+    if let Some(url) = &c.public_url {
+        out.push_str(&format!("public_url = {}\n", quote(url)));
+    }
+    if let Some(url) = &c.database_url {
+        out.push_str(&format!("database_url = {}\n", quote(url)));
+    }
+    out.push_str(&format!("default_tlp = {}\n", quote(c.default_tlp.as_str())));
+    out.push_str(&format!("max_body_bytes = {}\n", c.max_body_bytes));
+    out.push_str(&format!("shutdown_grace_secs = {}\n", c.shutdown_grace_secs));
+    out.push_str("log_format = \"text\"\n");
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Config {
+        Config {
+            node_id: "n".into(),
+            team_id: "identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f".into(),
+            team_name: "CSIRT \"Test\"".into(),
+            country: "CR".into(),
+            listen: "127.0.0.1:9000".parse().unwrap(),
+            public_url: None,
+            database_url: None,
+            default_tlp: Tlp::Amber,
+            max_body_bytes: 10,
+            shutdown_grace_secs: 5,
+            log_format: LogFormat::Text,
+        }
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("vigia-config-{name}-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn the_written_file_loads_back() {
+        let dir = temp_dir("roundtrip");
+        std::fs::write(dir.join(CONFIG_FILE), initial_file(&sample()).unwrap()).unwrap();
+        let c = Config::load(&dir, Overrides::default()).unwrap();
+        assert_eq!(c.team_name, "CSIRT \"Test\"");
+        assert_eq!(c.listen.port(), 9000);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let dir = temp_dir("flags");
+        std::fs::write(dir.join(CONFIG_FILE), initial_file(&sample()).unwrap()).unwrap();
+        let overrides = Overrides { listen: Some("127.0.0.1:1".parse().unwrap()), ..Default::default() };
+        assert_eq!(Config::load(&dir, overrides).unwrap().listen.port(), 1);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key_and_file() {
+        let dir = temp_dir("bad");
+        let text = initial_file(&sample()).unwrap().replace("default_tlp = \"amber\"", "default_tlp = \"purple\"");
+        std::fs::write(dir.join(CONFIG_FILE), text).unwrap();
+        let err = format!("{:#}", Config::load(&dir, Overrides::default()).unwrap_err());
+        assert!(err.contains("default_tlp"), "{err}");
+        assert!(err.contains("vigia.toml"), "{err}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,13 @@
+//! Black-box tests: real `vigia` processes on loopback ports, spoken to
+//! over HTTP and through the command line.
+
+#![allow(unreachable_pub)]
+
+mod access;
+mod audit;
+mod cli;
+mod helpers;
+mod http_errors;
+mod objects;
+mod postgres;
+mod shutdown;

@@ -1,0 +1,142 @@
+//! Who is calling: bearer tokens, HTTP Basic against node users, or no one.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use vigia_policy::{Role, TeamId, UserName, Viewer};
+
+use crate::credentials::{token_hash, verify_password};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The authenticated caller of one request.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub viewer: Viewer,
+    /// How the caller appears in the audit log.
+    pub actor: String,
+}
+
+impl Caller {
+    pub fn public() -> Self {
+        Self { viewer: Viewer::Public, actor: "public".to_owned() }
+    }
+
+    pub fn role(&self) -> Option<Role> {
+        match &self.viewer {
+            Viewer::Member { role, .. } => Some(*role),
+            Viewer::Peer { .. } => Some(Role::PeerNode),
+            Viewer::Public => None,
+        }
+    }
+
+    pub fn team(&self) -> Option<&TeamId> {
+        match &self.viewer {
+            Viewer::Member { team, .. } | Viewer::Peer { team } => Some(team),
+            Viewer::Public => None,
+        }
+    }
+
+    pub fn require_authenticated(&self) -> Result<&TeamId, AppError> {
+        self.team()
+            .ok_or_else(|| AppError::Unauthorized("send Authorization: Bearer <token> or HTTP Basic".into()))
+    }
+
+    pub fn require_admin(&self) -> Result<&TeamId, AppError> {
+        let team = self.require_authenticated()?;
+        match self.role() {
+            Some(r) if r.can_administer() => Ok(team),
+            _ => Err(AppError::Forbidden("this action needs the admin role".into())),
+        }
+    }
+
+    pub fn require_writer(&self) -> Result<&TeamId, AppError> {
+        let team = self.require_authenticated()?;
+        match self.role() {
+            Some(r) if r.can_write_objects() => Ok(team),
+            _ => Err(AppError::Forbidden("the read-only role cannot write objects".into())),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let Some(header) = parts.headers.get(AUTHORIZATION) else {
+            return Ok(Caller::public());
+        };
+        let header = header
+            .to_str()
+            .map_err(|_| AppError::Unauthorized("Authorization header is not ASCII".into()))?;
+        let (scheme, credentials) = header
+            .split_once(' ')
+            .ok_or_else(|| AppError::Unauthorized("Authorization header has no scheme".into()))?;
+        match scheme.to_ascii_lowercase().as_str() {
+            "bearer" => bearer(state, credentials.trim()).await,
+            "basic" => basic(state, credentials.trim()).await,
+            other => Err(AppError::Unauthorized(format!("unsupported scheme {other:?}; use Bearer or Basic"))),
+        }
+    }
+}
+
+async fn bearer(state: &AppState, secret: &str) -> Result<Caller, AppError> {
+    let token = state
+        .store
+        .token_by_secret_hash(&token_hash(secret))
+        .await?
+        .ok_or_else(|| AppError::Unauthorized("unknown, expired or revoked token".into()))?;
+    let viewer = if token.role == Role::PeerNode {
+        Viewer::Peer { team: token.team.clone() }
+    } else {
+        Viewer::Member { team: token.team.clone(), user: token.user.clone(), role: token.role }
+    };
+    Ok(Caller { viewer, actor: format!("token:{}", token.id) })
+}
+
+async fn basic(state: &AppState, encoded: &str) -> Result<Caller, AppError> {
+    let decoded = STANDARD
+        .decode(encoded)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| AppError::Unauthorized("Basic credentials are not base64 of user:password".into()))?;
+    let (name, password) = decoded
+        .split_once(':')
+        .ok_or_else(|| AppError::Unauthorized("Basic credentials are not user:password".into()))?;
+    let caller = check_password(state, name, password).await;
+    let (outcome, actor) = match &caller {
+        Ok(c) => ("ok", c.actor.clone()),
+        Err(_) => ("denied", format!("user:{name}")),
+    };
+    state
+        .audit(&actor, "login.basic", Some(name), outcome, serde_json::Value::Null)
+        .await?;
+    caller
+}
+
+/// Verifies a user's password; the same error for every failure, so a
+/// caller cannot learn which user names exist.
+pub async fn check_password(state: &AppState, name: &str, password: &str) -> Result<Caller, AppError> {
+    let denied = || AppError::Unauthorized("wrong user name or password".into());
+    let Ok(name) = UserName::parse(name) else {
+        return Err(denied());
+    };
+    let user = state.store.user_by_name(&name).await?;
+    let Some(user) = user.filter(|u| !u.disabled) else {
+        return Err(denied());
+    };
+    let phc = user.password_hash.clone();
+    let password = password.to_owned();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &phc))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    if !ok {
+        return Err(denied());
+    }
+    Ok(Caller {
+        actor: format!("user:{}@{}", user.name, user.team),
+        viewer: Viewer::Member { team: user.team, user: Some(user.name), role: user.role },
+    })
+}

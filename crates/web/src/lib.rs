@@ -1,0 +1,119 @@
+//! vigia's HTTP surface: the JSON API under `/api/`, authentication,
+//! health, readiness and Prometheus metrics.
+//!
+//! Layout:
+//! - [`state`]: [`AppState`], built once by the binary.
+//! - [`auth`]: [`Caller`], from a bearer token, HTTP Basic, or no one.
+//! - [`credentials`]: argon2id passwords and token secrets.
+//! - [`body`]: size-limited, content-type-checked bodies.
+//! - [`ingest`]: the single ingest path (validate, address, store).
+//! - `routes`: one module per resource.
+//!
+//! Architecture invariant: every handler that returns objects filters them
+//! through `vigia_policy::may_view` and audits non-CLEAR reads.
+
+pub mod auth;
+pub mod body;
+pub mod credentials;
+pub mod error;
+pub mod ingest;
+mod routes;
+pub mod state;
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+pub use auth::Caller;
+pub use error::{AppError, AppResult};
+pub use routes::admin::{new_team_id, parse_country};
+pub use routes::tokens::create_token;
+pub use state::{AppState, Limits, NodeContext};
+
+/// Every route of the node.
+pub fn router(state: AppState) -> Router {
+    use routes::{admin, objects, ops, session, tokens};
+    let api = Router::new()
+        .route("/openapi.json", get(ops::openapi))
+        .route("/node", get(ops::node))
+        .route("/login", post(session::login))
+        .route("/objects", get(objects::list).post(objects::post))
+        .route("/objects/{id}", get(objects::get))
+        .route("/teams", get(admin::list_teams).post(admin::create_team))
+        .route("/users", get(admin::list_users).post(admin::create_user))
+        .route("/users/{name}/disable", post(admin::disable_user))
+        .route("/users/{name}/enable", post(admin::enable_user))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}", delete(tokens::revoke))
+        .route("/sharing-groups", get(admin::list_groups))
+        .route("/sharing-groups/{name}", put(admin::put_group))
+        .route("/audit", get(admin::audit_log))
+        .route("/audit/verify", get(admin::audit_verify));
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .nest("/api", api)
+        .fallback(ops::not_found)
+        .method_not_allowed_fallback(ops::method_not_allowed)
+        .layer(middleware::from_fn(record_metrics))
+        .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(|_| {
+            AppError::Internal("a handler panicked".into()).into_response()
+        }))
+        .with_state(state)
+}
+
+async fn record_metrics(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = request.method().to_string();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("vigia_http_requests_total", "route" => route.clone(), "method" => method, "status" => status)
+        .increment(1);
+    metrics::histogram!("vigia_http_request_seconds", "route" => route).record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Serves until `shutdown` resolves, then stops accepting connections and
+/// lets in-flight requests finish (up to `grace`).
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown.await;
+        let _ = stopped_tx.send(());
+    };
+    let server = axum::serve(listener, router(state)).with_graceful_shutdown(signal);
+    let mut server = tokio::spawn(async move { server.await });
+    tokio::select! {
+        finished = &mut server => return finished.map_err(std::io::Error::other)?,
+        _ = stopped_rx => {}
+    }
+    tracing::info!(grace_secs = grace.as_secs(), "shutting down: finishing in-flight requests");
+    match tokio::time::timeout(grace, server).await {
+        Ok(joined) => joined.map_err(std::io::Error::other)?,
+        Err(_) => {
+            tracing::warn!("in-flight requests did not finish within the grace period");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! Routes, one module per resource.
+
+pub(crate) mod admin;
+pub(crate) mod objects;
+pub(crate) mod ops;
+pub(crate) mod session;
+pub(crate) mod tokens;

@@ -1,0 +1,180 @@
+//! STIX objects over the JSON API: ingest, list and read, with the access
+//! rule applied to every object returned and every non-CLEAR read audited.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+use vigia_policy::{may_view, viewer_keys};
+use vigia_stix::{StixId, Timestamp, Tlp};
+use vigia_store::{ObjectQuery, StoredObject, VersionFilter};
+
+use crate::auth::Caller;
+use crate::body::StixBody;
+use crate::error::{AppError, AppResult};
+use crate::ingest::ingest;
+use crate::state::AppState;
+
+pub(crate) async fn post(State(state): State<AppState>, caller: Caller, StixBody(body): StixBody) -> AppResult<Response> {
+    let team = caller.require_writer()?.clone();
+    let report = ingest(&state, &team, body).await?;
+    let ids: Vec<&str> = report.stored.iter().map(|o| o.id.as_str()).collect();
+    state
+        .audit(
+            &caller.actor,
+            "object.ingest",
+            None,
+            "ok",
+            json!({"stored": ids, "duplicates": report.duplicates.len(), "failed": report.failures.len()}),
+        )
+        .await?;
+    let all_failed = report.stored.is_empty() && report.duplicates.is_empty() && !report.failures.is_empty();
+    let status = if all_failed { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok((status, Json(report)).into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ListParams {
+    /// Comma-separated STIX types.
+    #[serde(rename = "type")]
+    types: Option<String>,
+    /// Comma-separated ids.
+    id: Option<String>,
+    added_after: Option<String>,
+    limit: Option<u32>,
+    /// `last` (default), `first` or `all`.
+    version: Option<String>,
+}
+
+fn comma_list(v: &Option<String>) -> Vec<String> {
+    v.as_deref()
+        .map(|s| s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+fn version_filter(v: Option<&str>) -> AppResult<VersionFilter> {
+    Ok(match v.unwrap_or("last") {
+        "last" => VersionFilter::Last,
+        "first" => VersionFilter::First,
+        "all" => VersionFilter::All,
+        other => VersionFilter::At(vec![Timestamp::parse(other).map_err(|e| {
+            AppError::BadRequest(format!("version must be last, first, all or a timestamp: {e}"))
+        })?]),
+    })
+}
+
+/// Objects the caller may see, and whether the query ran out of rows.
+pub(crate) async fn visible_objects(state: &AppState, caller: &Caller, mut query: ObjectQuery) -> AppResult<(Vec<StoredObject>, bool)> {
+    let community = state.store.community().await?;
+    query.access_keys = Some(viewer_keys(&caller.viewer, &community));
+    let limit = query.limit;
+    let rows = state.store.query_objects(&query).await?;
+    let exhausted = rows.len() < limit as usize;
+    let visible = rows
+        .into_iter()
+        .filter(|o| may_view(&caller.viewer, &o.audience, &community))
+        .collect();
+    Ok((visible, exhausted))
+}
+
+/// Records every returned object that is not TLP:CLEAR.
+pub(crate) async fn audit_reads(state: &AppState, caller: &Caller, via: &str, objects: &[StoredObject]) -> AppResult<()> {
+    let restricted: Vec<&str> = objects.iter().filter(|o| o.tlp != Tlp::Clear).map(|o| o.id.as_str()).collect();
+    if restricted.is_empty() {
+        return Ok(());
+    }
+    let subject = (restricted.len() == 1).then(|| restricted[0]);
+    state
+        .audit(&caller.actor, "object.read", subject, "ok", json!({"via": via, "ids": restricted}))
+        .await
+}
+
+/// Writes `{"objects":[…]}` around the stored bytes, without re-serialising.
+pub(crate) fn objects_envelope(objects: &[StoredObject], extra: &[(&str, serde_json::Value)]) -> String {
+    let size: usize = objects.iter().map(|o| o.raw.len() + 1).sum();
+    let mut out = String::with_capacity(size + 64);
+    out.push_str("{\"objects\":[");
+    for (i, o) in objects.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&o.raw);
+    }
+    out.push(']');
+    for (k, v) in extra {
+        out.push_str(&format!(",\"{k}\":{v}"));
+    }
+    out.push('}');
+    out
+}
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<ListParams>,
+) -> AppResult<Response> {
+    let added_after = params
+        .added_after
+        .as_deref()
+        .map(Timestamp::parse)
+        .transpose()
+        .map_err(|e| AppError::BadRequest(format!("added_after: {e}")))?;
+    let limit = params.limit.unwrap_or(100).clamp(1, state.limits.max_page);
+    let query = ObjectQuery {
+        added_after,
+        ids: comma_list(&params.id),
+        types: comma_list(&params.types),
+        versions: version_filter(params.version.as_deref())?,
+        limit,
+        ..Default::default()
+    };
+    let (objects, exhausted) = visible_objects(&state, &caller, query).await?;
+    audit_reads(&state, &caller, "api", &objects).await?;
+    let mut extra = vec![("more", json!(!exhausted))];
+    if let Some(last) = objects.last() {
+        extra.push(("next", json!(last.date_added.to_micros_string())));
+    }
+    Ok(([(header::CONTENT_TYPE, "application/json")], objects_envelope(&objects, &extra)).into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct GetParams {
+    version: Option<String>,
+}
+
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(params): Query<GetParams>,
+) -> AppResult<Response> {
+    let id = StixId::parse(&id).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let filter = version_filter(params.version.as_deref())?;
+    let community = state.store.community().await?;
+    let mut versions: Vec<StoredObject> = state
+        .store
+        .object_versions(&id)
+        .await?
+        .into_iter()
+        .filter(|o| may_view(&caller.viewer, &o.audience, &community))
+        .collect();
+    // Absent and hidden look the same, so existence never leaks.
+    if versions.is_empty() {
+        return Err(AppError::NotFound(format!("object {id}")));
+    }
+    let as_list = filter == VersionFilter::All;
+    let selected: Vec<StoredObject> = match filter {
+        VersionFilter::All => versions,
+        VersionFilter::First => vec![versions.remove(0)],
+        VersionFilter::Last => versions.pop().into_iter().collect(),
+        VersionFilter::At(at) => versions.into_iter().filter(|o| o.version.is_some_and(|v| at.contains(&v))).collect(),
+    };
+    if selected.is_empty() {
+        return Err(AppError::NotFound(format!("that version of {id}")));
+    }
+    audit_reads(&state, &caller, "api", &selected).await?;
+    let body = if !as_list { selected[0].raw.clone() } else { objects_envelope(&selected, &[]) };
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}

@@ -1,0 +1,114 @@
+//! API tokens: issued by admins, shown once, stored hashed, revocable.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+use time::Duration;
+use vigia_policy::{Role, TeamId, UserName};
+use vigia_stix::Timestamp;
+use vigia_store::{NewToken, TokenRecord};
+
+use crate::auth::Caller;
+use crate::body::JsonBody;
+use crate::credentials::issue_token;
+use crate::error::{AppError, AppResult};
+use crate::state::{now, AppState};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateToken {
+    role: Role,
+    /// Acts as this user (their team); absent for a team service token.
+    user: Option<UserName>,
+    /// For a service token: the team it speaks for (default: the node's team).
+    team: Option<TeamId>,
+    #[serde(default)]
+    label: String,
+    #[serde(default = "default_scope")]
+    scope: String,
+    expires_in_days: Option<u32>,
+}
+
+fn default_scope() -> String {
+    "*".into()
+}
+
+pub(crate) async fn list(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Vec<TokenRecord>>> {
+    caller.require_admin()?;
+    Ok(Json(state.store.list_tokens().await?))
+}
+
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(req): JsonBody<CreateToken>,
+) -> AppResult<(StatusCode, Json<serde_json::Value>)> {
+    caller.require_admin()?;
+    let team = match (&req.user, req.team) {
+        (Some(name), _) => {
+            let user = state
+                .store
+                .user_by_name(name)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("user {name}")))?;
+            user.team
+        }
+        (None, Some(team)) => team,
+        (None, None) => state.node.team_id.clone(),
+    };
+    let record = create_token(&state, &caller.actor, team, req.user, req.role, req.label, req.scope, req.expires_in_days)
+        .await?;
+    Ok((StatusCode::CREATED, Json(record)))
+}
+
+/// Issues and stores a token, audits it, and returns the record with the
+/// secret (the only time it is shown).
+#[allow(clippy::too_many_arguments)]
+pub async fn create_token(
+    state: &AppState,
+    actor: &str,
+    team: TeamId,
+    user: Option<UserName>,
+    role: Role,
+    label: String,
+    scope: String,
+    expires_in_days: Option<u32>,
+) -> AppResult<serde_json::Value> {
+    let issued = issue_token();
+    let expires_at = expires_in_days
+        .map(|d| Timestamp::from_datetime(now().datetime() + Duration::days(i64::from(d))));
+    let record = state
+        .store
+        .create_token(&NewToken {
+            id: issued.id.clone(),
+            secret_hash: issued.secret_hash,
+            team,
+            user,
+            role,
+            scope,
+            label,
+            expires_at,
+        })
+        .await?;
+    state
+        .audit(actor, "token.create", Some(&record.id), "ok", json!({"role": record.role, "team": record.team}))
+        .await?;
+    let mut body = serde_json::to_value(&record).map_err(|e| AppError::Internal(e.to_string()))?;
+    body["token"] = json!(issued.secret);
+    Ok(body)
+}
+
+pub(crate) async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    caller.require_admin()?;
+    if !state.store.revoke_token(&id).await? {
+        return Err(AppError::NotFound(format!("live token {id}")));
+    }
+    state.audit(&caller.actor, "token.revoke", Some(&id), "ok", json!(null)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,88 @@
+//! The application state built once by the binary and shared by handlers.
+
+use std::sync::Arc;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use time::OffsetDateTime;
+use vigia_policy::TeamId;
+use vigia_stix::{SchemaSet, Timestamp, Tlp};
+use vigia_store::{AuditEvent, Store};
+
+use crate::error::AppError;
+
+/// Facts about this node that handlers need.
+#[derive(Clone, Debug)]
+pub struct NodeContext {
+    pub node_id: String,
+    pub team_id: TeamId,
+    pub country: String,
+    pub public_url: String,
+    /// Base64 Ed25519 public key and its fingerprint.
+    pub public_key: String,
+    pub key_fingerprint: String,
+    /// The TLP given to objects that arrive without one.
+    pub default_tlp: Tlp,
+}
+
+/// Limits applied at the HTTP boundary.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    /// Largest page a list endpoint returns.
+    pub max_page: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_body_bytes: 64 * 1024 * 1024, max_page: 1000 }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub schemas: Arc<SchemaSet>,
+    pub node: Arc<NodeContext>,
+    pub limits: Limits,
+    pub metrics: Option<PrometheusHandle>,
+}
+
+impl AppState {
+    /// Appends one audit entry; a failure to audit fails the request, since
+    /// an unrecorded access must not happen.
+    pub async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        subject: Option<&str>,
+        outcome: &str,
+        detail: serde_json::Value,
+    ) -> Result<(), AppError> {
+        self.store
+            .append_audit(&audit_event(actor, action, subject, outcome, detail))
+            .await
+            .map(|_| ())
+            .map_err(AppError::from)
+    }
+}
+
+pub fn now() -> Timestamp {
+    Timestamp::from_datetime(OffsetDateTime::now_utc())
+}
+
+pub fn audit_event(
+    actor: &str,
+    action: &str,
+    subject: Option<&str>,
+    outcome: &str,
+    detail: serde_json::Value,
+) -> AuditEvent {
+    AuditEvent {
+        at: now(),
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        subject: subject.map(str::to_owned),
+        outcome: outcome.to_owned(),
+        detail,
+    }
+}
