@@ -271,4 +271,45 @@ mod tests {
         let raw = r#"{"type":"x-vigia-test","spec_version":"2.1","id":"x-vigia-test--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2016-04-06T20:03:48.000Z","modified":"2016-04-06T20:03:48.000Z","x_anything":{"a":1}}"#;
         assert!(StixObject::parse(raw, &schemas()).is_ok());
     }
+
+    use proptest::prelude::*;
+
+    /// Whatever the input, parsing returns; a refusal always says why.
+    fn check_never_panics(raw: &str) -> Result<(), TestCaseError> {
+        if let Err(e) = StixObject::parse(raw, &SCHEMAS) {
+            prop_assert!(!e.reason.is_empty(), "an error without a reason for {raw}");
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_text_never_panics(text in ".{0,400}") {
+            check_never_panics(&text)?;
+        }
+
+        #[test]
+        fn arbitrary_json_objects_never_panic(
+            keys in prop::collection::vec("(type|id|created|modified|spec_version|revoked|object_marking_refs|extensions|[a-z_]{1,8})", 0..8),
+            values in prop::collection::vec(prop_oneof![
+                Just(serde_json::json!(null)),
+                Just(serde_json::json!("indicator")),
+                Just(serde_json::json!("indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f")),
+                Just(serde_json::json!("2016-04-06T20:03:48.000Z")),
+                Just(serde_json::json!([])),
+                Just(serde_json::json!({})),
+                Just(serde_json::json!(true)),
+                Just(serde_json::json!(1e308)),
+                ".{0,20}".prop_map(serde_json::Value::String),
+            ], 0..8),
+        ) {
+            let mut map = serde_json::Map::new();
+            for (k, v) in keys.into_iter().zip(values) {
+                map.insert(k, v);
+            }
+            check_never_panics(&serde_json::Value::Object(map).to_string())?;
+        }
+    }
+
+    static SCHEMAS: std::sync::LazyLock<SchemaSet> = std::sync::LazyLock::new(|| SchemaSet::new().unwrap());
 }

@@ -75,19 +75,35 @@ impl FromRequestParts<AppState> for Caller {
             .split_once(' ')
             .ok_or_else(|| AppError::Unauthorized("Authorization header has no scheme".into()))?;
         match scheme.to_ascii_lowercase().as_str() {
-            "bearer" => bearer(state, credentials.trim()).await,
+            "bearer" => bearer(state, credentials.trim(), parts.uri.path()).await,
             "basic" => basic(state, credentials.trim()).await,
             other => Err(AppError::Unauthorized(format!("unsupported scheme {other:?}; use Bearer or Basic"))),
         }
     }
 }
 
-async fn bearer(state: &AppState, secret: &str) -> Result<Caller, AppError> {
+/// Token scopes: `*` (and `session`, a sign-in) reach everything; `api`
+/// and `taxii` reach only their own interface.
+pub const TOKEN_SCOPES: &[&str] = &["*", "session", "api", "taxii"];
+
+fn scope_allows(scope: &str, path: &str) -> bool {
+    match scope {
+        "*" | "session" => true,
+        "api" => path.starts_with("/api/"),
+        "taxii" => path.starts_with("/taxii2/"),
+        _ => false,
+    }
+}
+
+async fn bearer(state: &AppState, secret: &str, path: &str) -> Result<Caller, AppError> {
     let token = state
         .store
         .token_by_secret_hash(&token_hash(secret))
         .await?
         .ok_or_else(|| AppError::Unauthorized("unknown, expired or revoked token".into()))?;
+    if !scope_allows(&token.scope, path) {
+        return Err(AppError::Forbidden(format!("token {} has scope {:?}, which does not cover {path}", token.id, token.scope)));
+    }
     let viewer = if token.role == Role::PeerNode {
         Viewer::Peer { team: token.team.clone() }
     } else {

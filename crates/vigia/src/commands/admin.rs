@@ -110,6 +110,9 @@ pub(crate) async fn token_create(
     expires_in_days: Option<u32>,
 ) -> anyhow::Result<ExitCode> {
     let role = parse_role(role)?;
+    if !vigia_web::auth::TOKEN_SCOPES.contains(&scope.as_str()) {
+        anyhow::bail!("--scope: {scope:?} is not one of {:?}", vigia_web::auth::TOKEN_SCOPES);
+    }
     let user = user.map(|u| UserName::parse(&u)).transpose().map_err(|e| anyhow::anyhow!("--user: {e}"))?;
     let team = match &user {
         Some(name) => store.user_by_name(name).await?.with_context(|| format!("--user: no user named {name}"))?.team,

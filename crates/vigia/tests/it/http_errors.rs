@@ -98,3 +98,52 @@ fn health_readiness_metrics_and_openapi_answer() {
         }
     }
 }
+
+#[test]
+fn mutated_bundles_never_make_the_server_fail() {
+    let node = Node::start("mutations");
+    let token = node.token("analyst", &[]);
+    let original = std::fs::read(crate::helpers::shared_examples().join("indicators-for-C2-with-COA.json")).unwrap();
+    let mut seed: u64 = 0x5eed_1234_abcd_0001;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for round in 0..150 {
+        let mut body = original.clone();
+        for _ in 0..(1 + next() % 4) {
+            let at = (next() as usize) % body.len();
+            match next() % 4 {
+                0 => body[at] = (next() % 256) as u8,
+                1 => body.truncate(at.max(1)),
+                2 => body.insert(at, b"\"{}[],:\\"[(next() % 8) as usize]),
+                _ => {
+                    body.remove(at);
+                }
+            }
+        }
+        let resp = node.post("/api/objects").bearer_auth(&token).header("content-type", STIX).body(body).send().unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().unwrap();
+        assert!(status < 500, "round {round}: {status} {text}");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("round {round}: not JSON: {text}"));
+        assert!(v.get("error").is_some() || v.get("stored").is_some(), "round {round}: {v}");
+    }
+    assert_eq!(node.get("/readyz").send().unwrap().status(), 200);
+}
+
+#[test]
+fn a_token_reaches_only_its_scope() {
+    let node = Node::start("scopes");
+    let taxii_only = node.token("analyst", &["--scope", "taxii"]);
+    let (status, v) = json(node.get("/api/teams").bearer_auth(&taxii_only).send().unwrap());
+    assert_eq!(status, 403, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("scope"), "{v}");
+    let api = node.token("analyst", &["--scope", "api"]);
+    assert_eq!(node.get("/api/teams").bearer_auth(&api).send().unwrap().status(), 200);
+    let out = crate::helpers::run(&["token", "create", "--data-dir", node.dir(), "--role", "analyst", "--scope", "everything"]);
+    assert!(!out.status.success());
+    assert!(crate::helpers::stderr(&out).contains("--scope"));
+}

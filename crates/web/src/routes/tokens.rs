@@ -76,6 +76,9 @@ pub async fn create_token(
     scope: String,
     expires_in_days: Option<u32>,
 ) -> AppResult<serde_json::Value> {
+    if !crate::auth::TOKEN_SCOPES.contains(&scope.as_str()) {
+        return Err(AppError::BadRequest(format!("scope {scope:?} is not one of {:?}", crate::auth::TOKEN_SCOPES)));
+    }
     let issued = issue_token();
     let expires_at = expires_in_days
         .map(|d| Timestamp::from_datetime(now().datetime() + Duration::days(i64::from(d))));
