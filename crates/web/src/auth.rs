@@ -75,7 +75,15 @@ impl FromRequestParts<AppState> for Caller {
             .split_once(' ')
             .ok_or_else(|| AppError::Unauthorized("Authorization header has no scheme".into()))?;
         match scheme.to_ascii_lowercase().as_str() {
-            "bearer" => bearer(state, credentials.trim(), parts.uri.path()).await,
+            "bearer" => {
+                // Inside a nested router `uri` lacks the prefix; scopes need the full path.
+                let path = parts
+                    .extensions
+                    .get::<axum::extract::OriginalUri>()
+                    .map(|u| u.0.path().to_owned())
+                    .unwrap_or_else(|| parts.uri.path().to_owned());
+                bearer(state, credentials.trim(), &path).await
+            }
             "basic" => basic(state, credentials.trim()).await,
             other => Err(AppError::Unauthorized(format!("unsupported scheme {other:?}; use Bearer or Basic"))),
         }
