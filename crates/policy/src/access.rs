@@ -37,7 +37,11 @@ impl Community {
         Self::default()
     }
 
-    pub fn with_group(mut self, name: GroupName, members: impl IntoIterator<Item = TeamId>) -> Self {
+    pub fn with_group(
+        mut self,
+        name: GroupName,
+        members: impl IntoIterator<Item = TeamId>,
+    ) -> Self {
         self.groups.entry(name).or_default().extend(members);
         self
     }
@@ -112,7 +116,9 @@ pub fn may_view(viewer: &Viewer, audience: &Audience, community: &Community) -> 
         Tlp::Amber => addressed || (audience.allow_clients && client_of_addressed()),
         Tlp::AmberStrict => addressed,
         Tlp::Red => match viewer {
-            Viewer::Member { user: Some(user), .. } => audience.recipient_users.contains(&UserRef {
+            Viewer::Member {
+                user: Some(user), ..
+            } => audience.recipient_users.contains(&UserRef {
                 user: user.clone(),
                 team: team.clone(),
             }),

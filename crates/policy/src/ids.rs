@@ -14,7 +14,9 @@ pub enum NameError {
     User(String),
     #[error("user reference {0:?} must be of the form user@identity--<uuid>")]
     UserRef(String),
-    #[error("sharing group name {0:?} must be 1 to 64 characters of a-z, 0-9, '.', '_', ':' or '-'")]
+    #[error(
+        "sharing group name {0:?} must be 1 to 64 characters of a-z, 0-9, '.', '_', ':' or '-'"
+    )]
     Group(String),
 }
 
@@ -183,7 +185,10 @@ mod tests {
         assert!(TeamId::parse("indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f").is_err());
         let r = UserRef::parse("ana@identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f").unwrap();
         assert_eq!(r.user.as_str(), "ana");
-        assert_eq!(r.to_string(), "ana@identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f");
+        assert_eq!(
+            r.to_string(),
+            "ana@identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+        );
         assert!(GroupName::parse("caribbean").is_ok());
         assert!(GroupName::parse("Caribbean States").is_err());
     }

@@ -20,7 +20,8 @@ pub fn object_keys(audience: &Audience) -> Vec<String> {
         keys.push("public".to_owned());
         return keys;
     }
-    let community_named = !(audience.recipient_teams.is_empty() && audience.sharing_groups.is_empty());
+    let community_named =
+        !(audience.recipient_teams.is_empty() && audience.sharing_groups.is_empty());
     if audience.tlp == Tlp::Green && !community_named {
         keys.push("network".to_owned());
     }
@@ -37,7 +38,8 @@ pub fn object_keys(audience: &Audience) -> Vec<String> {
         keys.push(format!("user:{u}"));
         keys.push(format!("peer:{}", u.team));
     }
-    let clients_too = audience.tlp == Tlp::Green || (audience.tlp == Tlp::Amber && audience.allow_clients);
+    let clients_too =
+        audience.tlp == Tlp::Green || (audience.tlp == Tlp::Amber && audience.allow_clients);
     if clients_too {
         for t in &audience.recipient_teams {
             keys.push(format!("clients-of:{t}"));
@@ -64,7 +66,9 @@ pub fn viewer_keys(viewer: &Viewer, community: &Community) -> Vec<String> {
         keys.push(format!("group:{g}"));
     }
     match viewer {
-        Viewer::Member { user: Some(user), .. } => keys.push(format!("user:{user}@{team}")),
+        Viewer::Member {
+            user: Some(user), ..
+        } => keys.push(format!("user:{user}@{team}")),
         Viewer::Peer { .. } => keys.push(format!("peer:{team}")),
         _ => {}
     }

@@ -25,7 +25,13 @@ pub enum Role {
 pub struct UnknownRole(pub String);
 
 impl Role {
-    pub const ALL: [Role; 5] = [Role::Admin, Role::Analyst, Role::DutyOfficer, Role::ReadOnly, Role::PeerNode];
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Analyst,
+        Role::DutyOfficer,
+        Role::ReadOnly,
+        Role::PeerNode,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -39,7 +45,10 @@ impl Role {
 
     /// May create or change shared objects.
     pub fn can_write_objects(self) -> bool {
-        matches!(self, Role::Admin | Role::Analyst | Role::DutyOfficer | Role::PeerNode)
+        matches!(
+            self,
+            Role::Admin | Role::Analyst | Role::DutyOfficer | Role::PeerNode
+        )
     }
 
     /// May manage users, tokens and node settings.
@@ -57,13 +66,15 @@ impl fmt::Display for Role {
 impl FromStr for Role {
     type Err = UnknownRole;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
-            "admin" => Role::Admin,
-            "analyst" => Role::Analyst,
-            "duty-officer" | "duty" => Role::DutyOfficer,
-            "read-only" | "readonly" => Role::ReadOnly,
-            "peer-node" | "peer" => Role::PeerNode,
-            _ => return Err(UnknownRole(s.to_owned())),
-        })
+        Ok(
+            match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+                "admin" => Role::Admin,
+                "analyst" => Role::Analyst,
+                "duty-officer" | "duty" => Role::DutyOfficer,
+                "read-only" | "readonly" => Role::ReadOnly,
+                "peer-node" | "peer" => Role::PeerNode,
+                _ => return Err(UnknownRole(s.to_owned())),
+            },
+        )
     }
 }

@@ -2,7 +2,10 @@
 //! viewers, the TLP 2.0 guarantees hold.
 
 use proptest::prelude::*;
-use vigia_policy::{may_view, object_keys, viewer_keys, Audience, Community, GroupName, Role, TeamId, Tlp, UserName, UserRef, Viewer};
+use vigia_policy::{
+    may_view, object_keys, viewer_keys, Audience, Community, GroupName, Role, TeamId, Tlp,
+    UserName, UserRef, Viewer,
+};
 
 const TEAMS: usize = 6;
 const USERS: [&str; 3] = ["ana", "bruno", "chloe"];
@@ -29,17 +32,25 @@ fn audience() -> impl Strategy<Value = Audience> {
         prop::collection::btree_set(0..GROUPS.len(), 0..2),
         any::<bool>(),
     )
-        .prop_map(|(tlp, originator, teams, users, groups, allow_clients)| Audience {
-            tlp,
-            originator: originator.map(team),
-            recipient_teams: teams.into_iter().map(team).collect(),
-            recipient_users: users
-                .into_iter()
-                .map(|(u, t)| UserRef { user: UserName::parse(USERS[u]).unwrap(), team: team(t) })
-                .collect(),
-            sharing_groups: groups.into_iter().map(|g| GroupName::parse(GROUPS[g]).unwrap()).collect(),
-            allow_clients,
-        })
+        .prop_map(
+            |(tlp, originator, teams, users, groups, allow_clients)| Audience {
+                tlp,
+                originator: originator.map(team),
+                recipient_teams: teams.into_iter().map(team).collect(),
+                recipient_users: users
+                    .into_iter()
+                    .map(|(u, t)| UserRef {
+                        user: UserName::parse(USERS[u]).unwrap(),
+                        team: team(t),
+                    })
+                    .collect(),
+                sharing_groups: groups
+                    .into_iter()
+                    .map(|g| GroupName::parse(GROUPS[g]).unwrap())
+                    .collect(),
+                allow_clients,
+            },
+        )
 }
 
 fn community() -> impl Strategy<Value = Community> {
@@ -64,10 +75,12 @@ fn community() -> impl Strategy<Value = Community> {
 fn viewer() -> impl Strategy<Value = Viewer> {
     prop_oneof![
         Just(Viewer::Public),
-        (0..TEAMS, prop::option::of(0..USERS.len()), role()).prop_map(|(t, u, role)| Viewer::Member {
-            team: team(t),
-            user: u.map(|u| UserName::parse(USERS[u]).unwrap()),
-            role,
+        (0..TEAMS, prop::option::of(0..USERS.len()), role()).prop_map(|(t, u, role)| {
+            Viewer::Member {
+                team: team(t),
+                user: u.map(|u| UserName::parse(USERS[u]).unwrap()),
+                role,
+            }
         }),
         (0..TEAMS).prop_map(|t| Viewer::Peer { team: team(t) }),
     ]
@@ -81,7 +94,10 @@ fn viewer_team(v: &Viewer) -> Option<&TeamId> {
 }
 
 fn addressed(a: &Audience, c: &Community, t: &TeamId) -> bool {
-    a.recipient_teams.contains(t) || a.sharing_groups.iter().any(|g| c.group_members(g).any(|m| m == t))
+    a.recipient_teams.contains(t)
+        || a.sharing_groups
+            .iter()
+            .any(|g| c.group_members(g).any(|m| m == t))
 }
 
 proptest! {

@@ -18,7 +18,11 @@ mod tests {
 
     #[test]
     fn rfc8785_orders_keys_and_strips_space() {
-        let v: serde_json::Value = serde_json::from_str(r#"{ "b": 1.0, "a": [true, null, "é"] }"#).unwrap();
-        assert_eq!(canonical_json(&v).unwrap(), "{\"a\":[true,null,\"é\"],\"b\":1}".as_bytes().to_vec());
+        let v: serde_json::Value =
+            serde_json::from_str(r#"{ "b": 1.0, "a": [true, null, "é"] }"#).unwrap();
+        assert_eq!(
+            canonical_json(&v).unwrap(),
+            "{\"a\":[true,null,\"é\"],\"b\":1}".as_bytes().to_vec()
+        );
     }
 }

@@ -50,7 +50,10 @@ pub fn verify_chain(
     let mut count = 0;
     for link in links {
         if link.seq != expected_seq {
-            return Err(ChainBreak::Gap { seq: link.seq, expected: expected_seq });
+            return Err(ChainBreak::Gap {
+                seq: link.seq,
+                expected: expected_seq,
+            });
         }
         if link.prev_hash != prev {
             return Err(ChainBreak::Unlinked { seq: link.seq });
@@ -65,7 +68,10 @@ pub fn verify_chain(
     if let Some((head_seq, head_hash)) = head {
         let last = expected_seq - 1;
         if head_seq != last || (last > 0 && head_hash != prev) {
-            return Err(ChainBreak::Truncated { last, head: head_seq });
+            return Err(ChainBreak::Truncated {
+                last,
+                head: head_seq,
+            });
         }
     }
     Ok(count)
@@ -81,7 +87,12 @@ mod tests {
             .map(|seq| {
                 let body = format!("{{\"seq\":{seq}}}").into_bytes();
                 let hash = link_hash(&prev, &body);
-                let link = ChainLink { seq, canonical_body: body, prev_hash: prev.clone(), hash: hash.clone() };
+                let link = ChainLink {
+                    seq,
+                    canonical_body: body,
+                    prev_hash: prev.clone(),
+                    hash: hash.clone(),
+                };
                 prev = hash;
                 link
             })
@@ -99,14 +110,23 @@ mod tests {
     fn altering_an_entry_is_found_at_that_entry() {
         let mut links = chain(5);
         links[2].canonical_body = b"{\"seq\":99}".to_vec();
-        assert_eq!(verify_chain(links, None), Err(ChainBreak::Altered { seq: 3 }));
+        assert_eq!(
+            verify_chain(links, None),
+            Err(ChainBreak::Altered { seq: 3 })
+        );
     }
 
     #[test]
     fn removing_an_entry_is_found() {
         let mut links = chain(5);
         links.remove(1);
-        assert_eq!(verify_chain(links, None), Err(ChainBreak::Gap { seq: 3, expected: 2 }));
+        assert_eq!(
+            verify_chain(links, None),
+            Err(ChainBreak::Gap {
+                seq: 3,
+                expected: 2
+            })
+        );
     }
 
     #[test]
@@ -114,6 +134,9 @@ mod tests {
         let links = chain(5);
         let head_hash = links[4].hash.clone();
         let kept: Vec<_> = links.into_iter().take(3).collect();
-        assert_eq!(verify_chain(kept, Some((5, &head_hash))), Err(ChainBreak::Truncated { last: 3, head: 5 }));
+        assert_eq!(
+            verify_chain(kept, Some((5, &head_hash))),
+            Err(ChainBreak::Truncated { last: 3, head: 5 })
+        );
     }
 }

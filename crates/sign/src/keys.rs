@@ -69,7 +69,9 @@ impl PublicKey {
         let bytes = B64
             .decode(text.trim_end_matches('='))
             .map_err(|_| KeyError::PublicKey(text.to_owned()))?;
-        let bytes: [u8; 32] = bytes.try_into().map_err(|_| KeyError::PublicKey(text.to_owned()))?;
+        let bytes: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| KeyError::PublicKey(text.to_owned()))?;
         VerifyingKey::from_bytes(&bytes)
             .map(Self)
             .map_err(|_| KeyError::PublicKey(text.to_owned()))

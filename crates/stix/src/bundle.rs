@@ -54,7 +54,10 @@ mod tests {
     #[test]
     fn a_single_object_is_its_own_list() {
         let body = r#"  {"type":"indicator"}  "#;
-        assert_eq!(split_objects(body).unwrap(), vec![r#"{"type":"indicator"}"#]);
+        assert_eq!(
+            split_objects(body).unwrap(),
+            vec![r#"{"type":"indicator"}"#]
+        );
     }
 
     #[test]
@@ -62,6 +65,9 @@ mod tests {
         assert!(matches!(split_objects("{"), Err(BundleError::Json(_))));
         assert_eq!(split_objects("[1]"), Err(BundleError::NotStix));
         assert_eq!(split_objects(r#"{"a":1}"#), Err(BundleError::NotStix));
-        assert_eq!(split_objects(r#"{"type":"bundle"}"#), Err(BundleError::NoObjects));
+        assert_eq!(
+            split_objects(r#"{"type":"bundle"}"#),
+            Err(BundleError::NoObjects)
+        );
     }
 }

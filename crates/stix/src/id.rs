@@ -139,7 +139,10 @@ mod tests {
     #[test]
     fn upper_case_hex_is_accepted_as_the_official_examples_use_it() {
         let id = StixId::parse("relationship--81f12913-1372-4c96-85ec-E9034ac98aba").unwrap();
-        assert_eq!(id.as_str(), "relationship--81f12913-1372-4c96-85ec-E9034ac98aba");
+        assert_eq!(
+            id.as_str(),
+            "relationship--81f12913-1372-4c96-85ec-E9034ac98aba"
+        );
     }
 
     #[test]

@@ -76,7 +76,10 @@ impl StixObject {
             return Err(ObjectError::new(
                 None,
                 "",
-                format!("object is {} bytes; the limit is {MAX_OBJECT_BYTES}", raw.len()),
+                format!(
+                    "object is {} bytes; the limit is {MAX_OBJECT_BYTES}",
+                    raw.len()
+                ),
             ));
         }
         let value: Value = serde_json::from_str(raw)
@@ -89,7 +92,11 @@ impl StixObject {
     pub fn from_value(raw: &str, value: &Value, schemas: &SchemaSet) -> Result<Self, ObjectError> {
         let id_text = value.get("id").and_then(Value::as_str);
         if !value.is_object() {
-            return Err(ObjectError::new(None, "", "a STIX object must be a JSON object"));
+            return Err(ObjectError::new(
+                None,
+                "",
+                "a STIX object must be a JSON object",
+            ));
         }
         match value.get("spec_version").and_then(Value::as_str) {
             None | Some("2.1") => {}
@@ -112,12 +119,17 @@ impl StixObject {
 
     fn from_common(raw: &str, p: CommonProperties) -> Result<Self, ObjectError> {
         let id_ctx = Some(p.id.as_str());
-        let id = StixId::parse(&p.id).map_err(|e| ObjectError::new(id_ctx, "/id", e.to_string()))?;
+        let id =
+            StixId::parse(&p.id).map_err(|e| ObjectError::new(id_ctx, "/id", e.to_string()))?;
         if id.object_type() != p.object_type {
             return Err(ObjectError::new(
                 id_ctx,
                 "/id",
-                format!("id prefix {:?} does not match type {:?}", id.object_type(), p.object_type),
+                format!(
+                    "id prefix {:?} does not match type {:?}",
+                    id.object_type(),
+                    p.object_type
+                ),
             ));
         }
         let stamp = |text: Option<String>, path: &str| -> Result<Option<Timestamp>, ObjectError> {
@@ -129,7 +141,11 @@ impl StixObject {
         let modified = stamp(p.modified, "/modified")?;
         if let (Some(c), Some(m)) = (created, modified) {
             if m < c {
-                return Err(ObjectError::new(id_ctx, "/modified", "modified is earlier than created"));
+                return Err(ObjectError::new(
+                    id_ctx,
+                    "/modified",
+                    "modified is earlier than created",
+                ));
             }
         }
         let created_by_ref = p
@@ -137,7 +153,11 @@ impl StixObject {
             .map(|r| StixId::parse(&r))
             .transpose()
             .map_err(|e| ObjectError::new(id_ctx, "/created_by_ref", e.to_string()))?;
-        let distribution = match p.extensions.as_ref().and_then(|e| e.get(DISTRIBUTION_EXTENSION_ID)) {
+        let distribution = match p
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get(DISTRIBUTION_EXTENSION_ID))
+        {
             None => None,
             Some(body) => Some(Distribution::deserialize(body).map_err(|e| {
                 ObjectError::new(
@@ -229,7 +249,10 @@ mod tests {
         assert_eq!(o.raw(), INDICATOR);
         assert_eq!(o.object_type(), "indicator");
         assert_eq!(o.tlp(), Some(Tlp::Green));
-        assert_eq!(o.version().unwrap().version_key(), "2016-04-07T20:03:48.000000000Z");
+        assert_eq!(
+            o.version().unwrap().version_key(),
+            "2016-04-07T20:03:48.000000000Z"
+        );
     }
 
     #[test]
@@ -237,7 +260,10 @@ mod tests {
         let raw = INDICATOR.replace("2016-04-07T20", "2016-04-05T20");
         let err = StixObject::parse(&raw, &schemas()).unwrap_err();
         assert_eq!(err.path, "/modified");
-        assert_eq!(err.id.as_deref(), Some("indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"));
+        assert_eq!(
+            err.id.as_deref(),
+            Some("indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f")
+        );
     }
 
     #[test]
@@ -311,5 +337,6 @@ mod tests {
         }
     }
 
-    static SCHEMAS: std::sync::LazyLock<SchemaSet> = std::sync::LazyLock::new(|| SchemaSet::new().unwrap());
+    static SCHEMAS: std::sync::LazyLock<SchemaSet> =
+        std::sync::LazyLock::new(|| SchemaSet::new().unwrap());
 }

@@ -9,67 +9,233 @@ use std::collections::HashMap;
 use jsonschema::{Draft, Resource, Validator};
 use serde_json::Value;
 
-const BASE_URI: &str = "http://raw.githubusercontent.com/oasis-open/cti-stix2-json-schemas/stix2.1/schemas/";
+const BASE_URI: &str =
+    "http://raw.githubusercontent.com/oasis-open/cti-stix2-json-schemas/stix2.1/schemas/";
 
 /// Every schema file, by its path under `schemas/`.
 const SCHEMA_FILES: &[(&str, &str)] = &[
-    ("common/binary.json", include_str!("../schemas/common/binary.json")),
-    ("common/bundle.json", include_str!("../schemas/common/bundle.json")),
-    ("common/core.json", include_str!("../schemas/common/core.json")),
-    ("common/cyber-observable-core.json", include_str!("../schemas/common/cyber-observable-core.json")),
-    ("common/dictionary.json", include_str!("../schemas/common/dictionary.json")),
-    ("common/extension-definition.json", include_str!("../schemas/common/extension-definition.json")),
-    ("common/extension.json", include_str!("../schemas/common/extension.json")),
-    ("common/external-reference.json", include_str!("../schemas/common/external-reference.json")),
-    ("common/granular-marking.json", include_str!("../schemas/common/granular-marking.json")),
-    ("common/hashes-type.json", include_str!("../schemas/common/hashes-type.json")),
-    ("common/hex.json", include_str!("../schemas/common/hex.json")),
-    ("common/identifier.json", include_str!("../schemas/common/identifier.json")),
-    ("common/kill-chain-phase.json", include_str!("../schemas/common/kill-chain-phase.json")),
-    ("common/language-content.json", include_str!("../schemas/common/language-content.json")),
-    ("common/marking-definition.json", include_str!("../schemas/common/marking-definition.json")),
-    ("common/properties.json", include_str!("../schemas/common/properties.json")),
-    ("common/timestamp.json", include_str!("../schemas/common/timestamp.json")),
-    ("common/url-regex.json", include_str!("../schemas/common/url-regex.json")),
-    ("observables/artifact.json", include_str!("../schemas/observables/artifact.json")),
-    ("observables/autonomous-system.json", include_str!("../schemas/observables/autonomous-system.json")),
-    ("observables/directory.json", include_str!("../schemas/observables/directory.json")),
-    ("observables/domain-name.json", include_str!("../schemas/observables/domain-name.json")),
-    ("observables/email-addr.json", include_str!("../schemas/observables/email-addr.json")),
-    ("observables/email-message.json", include_str!("../schemas/observables/email-message.json")),
-    ("observables/file.json", include_str!("../schemas/observables/file.json")),
-    ("observables/ipv4-addr.json", include_str!("../schemas/observables/ipv4-addr.json")),
-    ("observables/ipv6-addr.json", include_str!("../schemas/observables/ipv6-addr.json")),
-    ("observables/mac-addr.json", include_str!("../schemas/observables/mac-addr.json")),
-    ("observables/mutex.json", include_str!("../schemas/observables/mutex.json")),
-    ("observables/network-traffic.json", include_str!("../schemas/observables/network-traffic.json")),
-    ("observables/process.json", include_str!("../schemas/observables/process.json")),
-    ("observables/software.json", include_str!("../schemas/observables/software.json")),
-    ("observables/url.json", include_str!("../schemas/observables/url.json")),
-    ("observables/user-account.json", include_str!("../schemas/observables/user-account.json")),
-    ("observables/windows-registry-key.json", include_str!("../schemas/observables/windows-registry-key.json")),
-    ("observables/x509-certificate.json", include_str!("../schemas/observables/x509-certificate.json")),
-    ("sdos/attack-pattern.json", include_str!("../schemas/sdos/attack-pattern.json")),
-    ("sdos/campaign.json", include_str!("../schemas/sdos/campaign.json")),
-    ("sdos/course-of-action.json", include_str!("../schemas/sdos/course-of-action.json")),
-    ("sdos/grouping.json", include_str!("../schemas/sdos/grouping.json")),
-    ("sdos/identity.json", include_str!("../schemas/sdos/identity.json")),
-    ("sdos/incident.json", include_str!("../schemas/sdos/incident.json")),
-    ("sdos/indicator.json", include_str!("../schemas/sdos/indicator.json")),
-    ("sdos/infrastructure.json", include_str!("../schemas/sdos/infrastructure.json")),
-    ("sdos/intrusion-set.json", include_str!("../schemas/sdos/intrusion-set.json")),
-    ("sdos/location.json", include_str!("../schemas/sdos/location.json")),
-    ("sdos/malware-analysis.json", include_str!("../schemas/sdos/malware-analysis.json")),
-    ("sdos/malware.json", include_str!("../schemas/sdos/malware.json")),
+    (
+        "common/binary.json",
+        include_str!("../schemas/common/binary.json"),
+    ),
+    (
+        "common/bundle.json",
+        include_str!("../schemas/common/bundle.json"),
+    ),
+    (
+        "common/core.json",
+        include_str!("../schemas/common/core.json"),
+    ),
+    (
+        "common/cyber-observable-core.json",
+        include_str!("../schemas/common/cyber-observable-core.json"),
+    ),
+    (
+        "common/dictionary.json",
+        include_str!("../schemas/common/dictionary.json"),
+    ),
+    (
+        "common/extension-definition.json",
+        include_str!("../schemas/common/extension-definition.json"),
+    ),
+    (
+        "common/extension.json",
+        include_str!("../schemas/common/extension.json"),
+    ),
+    (
+        "common/external-reference.json",
+        include_str!("../schemas/common/external-reference.json"),
+    ),
+    (
+        "common/granular-marking.json",
+        include_str!("../schemas/common/granular-marking.json"),
+    ),
+    (
+        "common/hashes-type.json",
+        include_str!("../schemas/common/hashes-type.json"),
+    ),
+    (
+        "common/hex.json",
+        include_str!("../schemas/common/hex.json"),
+    ),
+    (
+        "common/identifier.json",
+        include_str!("../schemas/common/identifier.json"),
+    ),
+    (
+        "common/kill-chain-phase.json",
+        include_str!("../schemas/common/kill-chain-phase.json"),
+    ),
+    (
+        "common/language-content.json",
+        include_str!("../schemas/common/language-content.json"),
+    ),
+    (
+        "common/marking-definition.json",
+        include_str!("../schemas/common/marking-definition.json"),
+    ),
+    (
+        "common/properties.json",
+        include_str!("../schemas/common/properties.json"),
+    ),
+    (
+        "common/timestamp.json",
+        include_str!("../schemas/common/timestamp.json"),
+    ),
+    (
+        "common/url-regex.json",
+        include_str!("../schemas/common/url-regex.json"),
+    ),
+    (
+        "observables/artifact.json",
+        include_str!("../schemas/observables/artifact.json"),
+    ),
+    (
+        "observables/autonomous-system.json",
+        include_str!("../schemas/observables/autonomous-system.json"),
+    ),
+    (
+        "observables/directory.json",
+        include_str!("../schemas/observables/directory.json"),
+    ),
+    (
+        "observables/domain-name.json",
+        include_str!("../schemas/observables/domain-name.json"),
+    ),
+    (
+        "observables/email-addr.json",
+        include_str!("../schemas/observables/email-addr.json"),
+    ),
+    (
+        "observables/email-message.json",
+        include_str!("../schemas/observables/email-message.json"),
+    ),
+    (
+        "observables/file.json",
+        include_str!("../schemas/observables/file.json"),
+    ),
+    (
+        "observables/ipv4-addr.json",
+        include_str!("../schemas/observables/ipv4-addr.json"),
+    ),
+    (
+        "observables/ipv6-addr.json",
+        include_str!("../schemas/observables/ipv6-addr.json"),
+    ),
+    (
+        "observables/mac-addr.json",
+        include_str!("../schemas/observables/mac-addr.json"),
+    ),
+    (
+        "observables/mutex.json",
+        include_str!("../schemas/observables/mutex.json"),
+    ),
+    (
+        "observables/network-traffic.json",
+        include_str!("../schemas/observables/network-traffic.json"),
+    ),
+    (
+        "observables/process.json",
+        include_str!("../schemas/observables/process.json"),
+    ),
+    (
+        "observables/software.json",
+        include_str!("../schemas/observables/software.json"),
+    ),
+    (
+        "observables/url.json",
+        include_str!("../schemas/observables/url.json"),
+    ),
+    (
+        "observables/user-account.json",
+        include_str!("../schemas/observables/user-account.json"),
+    ),
+    (
+        "observables/windows-registry-key.json",
+        include_str!("../schemas/observables/windows-registry-key.json"),
+    ),
+    (
+        "observables/x509-certificate.json",
+        include_str!("../schemas/observables/x509-certificate.json"),
+    ),
+    (
+        "sdos/attack-pattern.json",
+        include_str!("../schemas/sdos/attack-pattern.json"),
+    ),
+    (
+        "sdos/campaign.json",
+        include_str!("../schemas/sdos/campaign.json"),
+    ),
+    (
+        "sdos/course-of-action.json",
+        include_str!("../schemas/sdos/course-of-action.json"),
+    ),
+    (
+        "sdos/grouping.json",
+        include_str!("../schemas/sdos/grouping.json"),
+    ),
+    (
+        "sdos/identity.json",
+        include_str!("../schemas/sdos/identity.json"),
+    ),
+    (
+        "sdos/incident.json",
+        include_str!("../schemas/sdos/incident.json"),
+    ),
+    (
+        "sdos/indicator.json",
+        include_str!("../schemas/sdos/indicator.json"),
+    ),
+    (
+        "sdos/infrastructure.json",
+        include_str!("../schemas/sdos/infrastructure.json"),
+    ),
+    (
+        "sdos/intrusion-set.json",
+        include_str!("../schemas/sdos/intrusion-set.json"),
+    ),
+    (
+        "sdos/location.json",
+        include_str!("../schemas/sdos/location.json"),
+    ),
+    (
+        "sdos/malware-analysis.json",
+        include_str!("../schemas/sdos/malware-analysis.json"),
+    ),
+    (
+        "sdos/malware.json",
+        include_str!("../schemas/sdos/malware.json"),
+    ),
     ("sdos/note.json", include_str!("../schemas/sdos/note.json")),
-    ("sdos/observed-data.json", include_str!("../schemas/sdos/observed-data.json")),
-    ("sdos/opinion.json", include_str!("../schemas/sdos/opinion.json")),
-    ("sdos/report.json", include_str!("../schemas/sdos/report.json")),
-    ("sdos/threat-actor.json", include_str!("../schemas/sdos/threat-actor.json")),
+    (
+        "sdos/observed-data.json",
+        include_str!("../schemas/sdos/observed-data.json"),
+    ),
+    (
+        "sdos/opinion.json",
+        include_str!("../schemas/sdos/opinion.json"),
+    ),
+    (
+        "sdos/report.json",
+        include_str!("../schemas/sdos/report.json"),
+    ),
+    (
+        "sdos/threat-actor.json",
+        include_str!("../schemas/sdos/threat-actor.json"),
+    ),
     ("sdos/tool.json", include_str!("../schemas/sdos/tool.json")),
-    ("sdos/vulnerability.json", include_str!("../schemas/sdos/vulnerability.json")),
-    ("sros/relationship.json", include_str!("../schemas/sros/relationship.json")),
-    ("sros/sighting.json", include_str!("../schemas/sros/sighting.json")),
+    (
+        "sdos/vulnerability.json",
+        include_str!("../schemas/sdos/vulnerability.json"),
+    ),
+    (
+        "sros/relationship.json",
+        include_str!("../schemas/sros/relationship.json"),
+    ),
+    (
+        "sros/sighting.json",
+        include_str!("../schemas/sros/sighting.json"),
+    ),
 ];
 
 /// One reason an object does not conform to its schema.
@@ -114,7 +280,8 @@ impl SchemaSet {
             };
             let mut options = jsonschema::options().with_draft(Draft::Draft202012);
             for (other, value) in &parsed {
-                let resource = Resource::from_contents(value.clone()).map_err(|e| fail(e.to_string()))?;
+                let resource =
+                    Resource::from_contents(value.clone()).map_err(|e| fail(e.to_string()))?;
                 options = options.with_resource(format!("{BASE_URI}{other}"), resource);
             }
             let root = parsed
@@ -165,7 +332,7 @@ impl SchemaSet {
             .collect();
         // Deepest paths first: they point at the actual mistake, while the
         // `allOf` wrapper errors at the root only repeat it.
-        violations.sort_by(|a, b| b.path.len().cmp(&a.path.len()));
+        violations.sort_by_key(|v| std::cmp::Reverse(v.path.len()));
         violations.dedup();
         Err(violations)
     }
@@ -199,15 +366,48 @@ mod tests {
     fn every_standard_type_has_a_schema() {
         let set = schemas();
         for ty in [
-            "attack-pattern", "campaign", "course-of-action", "grouping", "identity",
-            "incident", "indicator", "infrastructure", "intrusion-set", "location",
-            "malware", "malware-analysis", "note", "observed-data", "opinion", "report",
-            "threat-actor", "tool", "vulnerability", "relationship", "sighting",
-            "artifact", "autonomous-system", "directory", "domain-name", "email-addr",
-            "email-message", "file", "ipv4-addr", "ipv6-addr", "mac-addr", "mutex",
-            "network-traffic", "process", "software", "url", "user-account",
-            "windows-registry-key", "x509-certificate", "marking-definition",
-            "extension-definition", "language-content",
+            "attack-pattern",
+            "campaign",
+            "course-of-action",
+            "grouping",
+            "identity",
+            "incident",
+            "indicator",
+            "infrastructure",
+            "intrusion-set",
+            "location",
+            "malware",
+            "malware-analysis",
+            "note",
+            "observed-data",
+            "opinion",
+            "report",
+            "threat-actor",
+            "tool",
+            "vulnerability",
+            "relationship",
+            "sighting",
+            "artifact",
+            "autonomous-system",
+            "directory",
+            "domain-name",
+            "email-addr",
+            "email-message",
+            "file",
+            "ipv4-addr",
+            "ipv6-addr",
+            "mac-addr",
+            "mutex",
+            "network-traffic",
+            "process",
+            "software",
+            "url",
+            "user-account",
+            "windows-registry-key",
+            "x509-certificate",
+            "marking-definition",
+            "extension-definition",
+            "language-content",
         ] {
             assert!(set.is_standard_type(ty), "{ty}");
         }
@@ -234,7 +434,10 @@ mod tests {
             "pattern_type": "stix", "valid_from": "2016-01-01T00:00:00Z"
         });
         let errors = schemas().validate(&indicator).unwrap_err();
-        assert!(errors.iter().any(|e| e.reason.contains("pattern")), "{errors:?}");
+        assert!(
+            errors.iter().any(|e| e.reason.contains("pattern")),
+            "{errors:?}"
+        );
     }
 
     #[test]

@@ -30,7 +30,13 @@ pub enum Tlp {
 pub struct UnknownTlp(pub String);
 
 impl Tlp {
-    pub const ALL: [Tlp; 5] = [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict, Tlp::Red];
+    pub const ALL: [Tlp; 5] = [
+        Tlp::Clear,
+        Tlp::Green,
+        Tlp::Amber,
+        Tlp::AmberStrict,
+        Tlp::Red,
+    ];
 
     /// The official TLP 2.0 marking-definition id.
     pub fn marking_id(self) -> &'static str {
@@ -154,7 +160,11 @@ mod tests {
 
     #[test]
     fn strictest_wins() {
-        let refs = [Tlp::Green.marking_id(), Tlp::Red.marking_id(), "marking-definition--x"];
+        let refs = [
+            Tlp::Green.marking_id(),
+            Tlp::Red.marking_id(),
+            "marking-definition--x",
+        ];
         assert_eq!(Tlp::strictest_of(refs), Some(Tlp::Red));
         assert_eq!(Tlp::strictest_of(["marking-definition--x"]), None);
     }
@@ -163,7 +173,10 @@ mod tests {
     fn marking_definition_has_the_official_form() {
         let md = Tlp::AmberStrict.marking_definition();
         assert_eq!(md["name"], "TLP:AMBER+STRICT");
-        assert_eq!(md["extensions"][TLP2_EXTENSION_ID]["tlp_2_0"], "amber+strict");
+        assert_eq!(
+            md["extensions"][TLP2_EXTENSION_ID]["tlp_2_0"],
+            "amber+strict"
+        );
         assert_eq!(md["created"], "2022-10-01T00:00:00.000Z");
     }
 }

@@ -1,7 +1,12 @@
 //! Connecting, back-end detection and migrations.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
 use sqlx::any::AnyPoolOptions;
-use sqlx::AnyPool;
+use sqlx::migrate::Migrator;
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
 
 use crate::error::StoreError;
 
@@ -16,15 +21,73 @@ pub enum Backend {
 pub struct Store {
     pub(crate) pool: AnyPool,
     pub(crate) backend: Backend,
+    /// Objects this process has inserted, to refresh planner statistics
+    /// as a table grows from empty.
+    pub(crate) inserted: Arc<AtomicU64>,
+}
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Set on every SQLite connection. `busy_timeout` comes first so that the
+/// switch to WAL waits for other processes rather than failing.
+/// `synchronous = FULL` syncs the WAL at every commit: an acknowledged
+/// write survives a power cut, not only a crash of the process.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; \
+     PRAGMA journal_mode = WAL; \
+     PRAGMA synchronous = FULL; \
+     PRAGMA foreign_keys = ON;";
+
+/// Several readers are fine under WAL; writers serialise on the write lock.
+const SQLITE_POOL_SIZE: u32 = 8;
+const POSTGRES_POOL_SIZE: u32 = 16;
+
+impl Backend {
+    fn of_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
 }
 
 impl Store {
     /// Opens `url` (`sqlite://PATH` or `postgres://…`), creating a SQLite
     /// file if missing, and applies the embedded migrations.
     /// SQLite runs in WAL mode with a busy timeout.
+    #[tracing::instrument(skip_all)]
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let _ = (url, AnyPoolOptions::new());
-        unimplemented!("store helper")
+        // Guarded by its own `Once` inside sqlx.
+        sqlx::any::install_default_drivers();
+
+        let connect_error = |source| StoreError::Connect {
+            url: redact(url),
+            source,
+        };
+        let backend = Backend::of_url(url).ok_or_else(|| {
+            connect_error(sqlx::Error::Configuration(
+                "expected a sqlite:// or postgres:// URL".into(),
+            ))
+        })?;
+        let pool = match backend {
+            Backend::Sqlite => sqlite_pool(url).await,
+            Backend::Postgres => postgres_pool(url).await,
+        }
+        .map_err(connect_error)?;
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&pool).await?;
+        tracing::debug!(?backend, "store connected");
+        Ok(Self {
+            pool,
+            backend,
+            inserted: Arc::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -32,12 +95,142 @@ impl Store {
     }
 
     /// Readiness: a trivial query round trip.
+    #[tracing::instrument(skip_all)]
     pub async fn ping(&self) -> Result<(), StoreError> {
-        unimplemented!()
+        self.pool.execute("SELECT 1").await?;
+        Ok(())
     }
 
     /// Waits for in-flight queries and closes connections.
     pub async fn close(&self) {
         self.pool.close().await
+    }
+
+    /// Counts `count` new objects and, on PostgreSQL, refreshes the object
+    /// tables' statistics each time the count passes 2,000 × 4ⁿ.
+    /// Autovacuum analyses a table only after a minute or so; until then
+    /// the planner, with no statistics, takes id lookups for table scans
+    /// and a bulk load into a new database slows down quadratically.
+    pub(crate) async fn note_inserted(&self, count: u64) {
+        let before = self.inserted.fetch_add(count, Ordering::Relaxed);
+        if self.backend != Backend::Postgres || !passes_threshold(before, before + count) {
+            return;
+        }
+        if let Err(e) = self.pool.execute("ANALYZE objects, object_access").await {
+            tracing::warn!(error = %e, "could not refresh object statistics");
+        }
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock at
+    /// once (`BEGIN IMMEDIATE`): a deferred transaction that reads first
+    /// could not upgrade to a writer once another writer has committed.
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+}
+
+/// Whether some 2,000 × 4ⁿ lies in `(before, after]`.
+fn passes_threshold(before: u64, after: u64) -> bool {
+    let mut threshold: u64 = 2_000;
+    while threshold <= after {
+        if threshold > before {
+            return true;
+        }
+        threshold = threshold.saturating_mul(4);
+    }
+    false
+}
+
+async fn sqlite_pool(url: &str) -> Result<AnyPool, sqlx::Error> {
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    let url = if in_memory || url.contains("mode=") {
+        url.to_owned()
+    } else {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}mode=rwc")
+    };
+    let mut options = AnyPoolOptions::new().after_connect(|conn: &mut AnyConnection, _| {
+        Box::pin(async move {
+            conn.execute(SQLITE_PRAGMAS).await?;
+            Ok(())
+        })
+    });
+    options = if in_memory {
+        // Each connection to :memory: is its own database: keep exactly one.
+        options
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+    } else {
+        options
+            .max_connections(SQLITE_POOL_SIZE)
+            .acquire_timeout(Duration::from_secs(30))
+    };
+    options.connect(&url).await
+}
+
+async fn postgres_pool(url: &str) -> Result<AnyPool, sqlx::Error> {
+    AnyPoolOptions::new()
+        .max_connections(POSTGRES_POOL_SIZE)
+        .after_connect(|conn: &mut AnyConnection, _| {
+            Box::pin(async move {
+                // Short indexed queries only: JIT compilation (triggered by
+                // cost estimates, which are wrong before ANALYZE) would
+                // cost far more than it saves.
+                conn.execute("SET jit = off").await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await
+}
+
+/// The URL without its password, for error messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_not_echoed() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
+    }
+
+    #[test]
+    fn statistics_refresh_geometrically() {
+        assert!(!passes_threshold(0, 1_999));
+        assert!(passes_threshold(1_999, 2_000));
+        assert!(!passes_threshold(2_000, 7_999));
+        assert!(passes_threshold(7_000, 9_000));
+        assert!(passes_threshold(0, 1_000_000));
+        assert!(!passes_threshold(600_000, 1_000_000));
+    }
+
+    #[test]
+    fn backend_follows_the_scheme() {
+        assert_eq!(Backend::of_url("sqlite://x.db"), Some(Backend::Sqlite));
+        assert_eq!(
+            Backend::of_url("postgresql://h/db"),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(Backend::of_url("mysql://h/db"), None);
     }
 }

@@ -19,6 +19,7 @@ mod error;
 mod groups;
 mod objects;
 mod records;
+mod sql;
 mod teams;
 mod tokens;
 mod users;
@@ -27,4 +28,6 @@ pub use audit::{AuditEntry, AuditEvent, AuditVerification};
 pub use db::{Backend, Store};
 pub use error::StoreError;
 pub use objects::{InsertOutcome, NewObject, ObjectQuery, StoredObject, VersionFilter};
-pub use records::{NewTeam, NewToken, NewUser, NodeRecord, TeamKind, TeamRecord, TokenRecord, UserRecord};
+pub use records::{
+    NewTeam, NewToken, NewUser, NodeRecord, TeamKind, TeamRecord, TokenRecord, UserRecord,
+};

@@ -3,8 +3,14 @@
 use vigia_policy::Audience;
 use vigia_stix::{StixId, StixObject, Timestamp, Tlp};
 
+use sqlx::any::AnyRow;
+
 use crate::db::Store;
 use crate::error::StoreError;
+use crate::sql::{col, corrupt, stamp, Stmt};
+
+mod insert;
+mod page;
 
 /// One object to store, with the audience the caller computed for it.
 pub struct NewObject<'a> {
@@ -73,25 +79,71 @@ impl Store {
     /// `date_added` strictly greater than any before it on this node, and
     /// rows commit in `date_added` order even across replicas, so a reader
     /// paging by `date_added` never skips a row that commits later.
-    pub async fn insert_objects(&self, batch: &[NewObject<'_>]) -> Result<Vec<InsertOutcome>, StoreError> {
-        let _ = batch;
-        unimplemented!()
+    #[tracing::instrument(skip_all, fields(objects = batch.len()))]
+    pub async fn insert_objects(
+        &self,
+        batch: &[NewObject<'_>],
+    ) -> Result<Vec<InsertOutcome>, StoreError> {
+        insert::insert_objects(self, batch).await
     }
 
     /// Every stored version of one id, oldest version first.
+    #[tracing::instrument(skip_all)]
     pub async fn object_versions(&self, id: &StixId) -> Result<Vec<StoredObject>, StoreError> {
-        let _ = id;
-        unimplemented!()
+        let mut stmt = Stmt::new(
+            self.backend,
+            &format!("SELECT {COLUMNS} FROM objects o WHERE o.id = "),
+        );
+        stmt.bind(id.as_str()).sql(" ORDER BY o.version");
+        let rows = stmt.query()?.fetch_all(&self.pool).await?;
+        rows.iter().map(stored_object).collect()
     }
 
     /// One page of objects in `date_added` order.
-    pub async fn query_objects(&self, query: &ObjectQuery) -> Result<Vec<StoredObject>, StoreError> {
-        let _ = query;
-        unimplemented!()
+    #[tracing::instrument(skip_all, fields(limit = query.limit))]
+    pub async fn query_objects(
+        &self,
+        query: &ObjectQuery,
+    ) -> Result<Vec<StoredObject>, StoreError> {
+        page::query_objects(self, query).await
     }
 
     /// Number of stored object versions.
+    #[tracing::instrument(skip_all)]
     pub async fn count_objects(&self) -> Result<i64, StoreError> {
-        unimplemented!()
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM objects")
+            .fetch_one(&self.pool)
+            .await?;
+        col(&row, "n", &|| "object count".to_owned())
     }
+}
+
+/// The columns `stored_object` reads, from `objects o`.
+const COLUMNS: &str = "o.date_added AS date_added, o.id AS id, o.type AS type, \
+     o.version AS version, o.spec_version AS spec_version, o.created_by_ref AS created_by_ref, \
+     o.tlp AS tlp, o.revoked AS revoked, o.audience AS audience, o.raw AS raw";
+
+/// Decodes one row selected with [`COLUMNS`]; bad data is `Corrupt`.
+fn stored_object(row: &AnyRow) -> Result<StoredObject, StoreError> {
+    let date_added: i64 = col(row, "date_added", &|| "object row".to_owned())?;
+    let what = || format!("object at date_added {date_added}");
+    let id: String = col(row, "id", &what)?;
+    let version: String = col(row, "version", &what)?;
+    let tlp: String = col(row, "tlp", &what)?;
+    let audience: String = col(row, "audience", &what)?;
+    Ok(StoredObject {
+        date_added: stamp(date_added, &what)?,
+        id: StixId::parse(&id).map_err(|e| corrupt(what(), e))?,
+        object_type: col(row, "type", &what)?,
+        version: match version.as_str() {
+            "" => None,
+            key => Some(Timestamp::parse(key).map_err(|e| corrupt(what(), e))?),
+        },
+        spec_version: col(row, "spec_version", &what)?,
+        created_by_ref: col(row, "created_by_ref", &what)?,
+        tlp: tlp.parse::<Tlp>().map_err(|e| corrupt(what(), e))?,
+        revoked: col::<i64>(row, "revoked", &what)? != 0,
+        audience: serde_json::from_str::<Audience>(&audience).map_err(|e| corrupt(what(), e))?,
+        raw: col(row, "raw", &what)?,
+    })
 }

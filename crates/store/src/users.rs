@@ -1,38 +1,124 @@
 //! Users of the node's teams.
 
-use vigia_policy::{TeamId, UserName};
+use sqlx::any::AnyRow;
+use sqlx::AnyConnection;
+use vigia_policy::{Role, TeamId, UserName};
 
 use crate::db::Store;
 use crate::error::StoreError;
 use crate::records::{NewUser, UserRecord};
+use crate::sql::{col, constraint, corrupt, flag, now, stamp, Stmt};
+
+const USER_COLUMNS: &str =
+    "id, team, name, display_name, email, role, password_hash, disabled, created_at";
 
 impl Store {
-    /// Fails with `Conflict` if the team already has a user of that name.
+    /// Fails with `Conflict` if a user of that name exists (names are
+    /// unique per node), and `NotFound` if the team does not exist.
+    #[tracing::instrument(skip_all, fields(user = %user.name))]
     pub async fn create_user(&self, user: &NewUser) -> Result<UserRecord, StoreError> {
-        let _ = user;
-        unimplemented!()
+        let mut conn = self.pool.acquire().await?;
+        insert_user(&mut conn, user).await
     }
 
     /// Looks a user up by name across teams (names are unique per node).
+    #[tracing::instrument(skip_all)]
     pub async fn user_by_name(&self, name: &UserName) -> Result<Option<UserRecord>, StoreError> {
-        let _ = name;
-        unimplemented!()
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1"))
+            .bind(name.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_record).transpose()
     }
 
     /// All users, or those of one team, ordered by team then name.
+    #[tracing::instrument(skip_all)]
     pub async fn list_users(&self, team: Option<&TeamId>) -> Result<Vec<UserRecord>, StoreError> {
-        let _ = team;
-        unimplemented!()
+        let mut stmt = Stmt::new(self.backend, &format!("SELECT {USER_COLUMNS} FROM users"));
+        if let Some(team) = team {
+            stmt.sql(" WHERE team = ").bind(team.as_str());
+        }
+        stmt.sql(" ORDER BY team, name");
+        let rows = stmt.query()?.fetch_all(&self.pool).await?;
+        rows.iter().map(user_record).collect()
     }
 
     /// Returns false if no such user exists.
-    pub async fn set_user_disabled(&self, name: &UserName, disabled: bool) -> Result<bool, StoreError> {
-        let _ = (name, disabled);
-        unimplemented!()
+    #[tracing::instrument(skip_all)]
+    pub async fn set_user_disabled(
+        &self,
+        name: &UserName,
+        disabled: bool,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE users SET disabled = $1 WHERE name = $2")
+            .bind(flag(disabled))
+            .bind(name.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
     }
 
-    pub async fn set_user_password(&self, name: &UserName, password_hash: &str) -> Result<bool, StoreError> {
-        let _ = (name, password_hash);
-        unimplemented!()
+    #[tracing::instrument(skip_all)]
+    pub async fn set_user_password(
+        &self,
+        name: &UserName,
+        password_hash: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE name = $2")
+            .bind(password_hash)
+            .bind(name.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
     }
+}
+
+pub(crate) async fn insert_user(
+    conn: &mut AnyConnection,
+    user: &NewUser,
+) -> Result<UserRecord, StoreError> {
+    let created_at = now();
+    let row = sqlx::query(
+        "INSERT INTO users (team, name, display_name, email, role, password_hash, disabled, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7) RETURNING id",
+    )
+    .bind(user.team.as_str())
+    .bind(user.name.as_str())
+    .bind(user.display_name.as_str())
+    .bind(user.email.as_deref())
+    .bind(user.role.as_str())
+    .bind(user.password_hash.as_str())
+    .bind(created_at.unix_micros())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| constraint(e, || format!("user {}", user.name), || format!("team {}", user.team)))?;
+    Ok(UserRecord {
+        id: col(&row, "id", &|| format!("user {}", user.name))?,
+        team: user.team.clone(),
+        name: user.name.clone(),
+        display_name: user.display_name.clone(),
+        email: user.email.clone(),
+        role: user.role,
+        password_hash: user.password_hash.clone(),
+        disabled: false,
+        created_at,
+    })
+}
+
+fn user_record(row: &AnyRow) -> Result<UserRecord, StoreError> {
+    let name: String = col(row, "name", &|| "user row".to_owned())?;
+    let what = || format!("user {name}");
+    let team: String = col(row, "team", &what)?;
+    let role: String = col(row, "role", &what)?;
+    Ok(UserRecord {
+        id: col(row, "id", &what)?,
+        team: TeamId::parse(&team).map_err(|e| corrupt(what(), e))?,
+        name: UserName::parse(&name).map_err(|e| corrupt(what(), e))?,
+        display_name: col(row, "display_name", &what)?,
+        email: col(row, "email", &what)?,
+        role: role.parse::<Role>().map_err(|e| corrupt(what(), e))?,
+        password_hash: col(row, "password_hash", &what)?,
+        disabled: col::<i64>(row, "disabled", &what)? != 0,
+        created_at: stamp(col(row, "created_at", &what)?, &what)?,
+    })
 }

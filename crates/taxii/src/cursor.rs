@@ -25,8 +25,14 @@ impl Cursor {
         let err = || CursorError(token.to_owned());
         let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| err())?;
         let text = String::from_utf8(bytes).map_err(|_| err())?;
-        let micros = text.strip_prefix(PREFIX).ok_or_else(err)?.parse().map_err(|_| err())?;
-        Ok(Self { after_micros: micros })
+        let micros = text
+            .strip_prefix(PREFIX)
+            .ok_or_else(err)?
+            .parse()
+            .map_err(|_| err())?;
+        Ok(Self {
+            after_micros: micros,
+        })
     }
 }
 

@@ -16,7 +16,10 @@ pub struct VersionMatch {
 
 impl VersionMatch {
     pub fn last() -> Self {
-        Self { last: true, ..Self::default() }
+        Self {
+            last: true,
+            ..Self::default()
+        }
     }
 }
 
@@ -46,26 +49,35 @@ pub enum FilterError {
 }
 
 fn comma_list(value: &str) -> impl Iterator<Item = String> + '_ {
-    value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 impl Filter {
     /// Parses decoded query pairs. Parameters outside TAXII are ignored;
     /// an unknown `match[…]` is refused, since silently ignoring a filter
     /// would return more than the client asked for.
-    pub fn parse<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, FilterError> {
+    pub fn parse<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, FilterError> {
         let mut f = Filter::default();
         let mut versions: Option<VersionMatch> = None;
         for (key, value) in pairs {
             match key {
                 "added_after" => {
-                    f.added_after = Some(Timestamp::parse(value).map_err(|_| FilterError::Timestamp {
-                        param: "added_after",
-                        value: value.to_owned(),
-                    })?)
+                    f.added_after =
+                        Some(Timestamp::parse(value).map_err(|_| FilterError::Timestamp {
+                            param: "added_after",
+                            value: value.to_owned(),
+                        })?)
                 }
                 "limit" => {
-                    let n: u32 = value.parse().map_err(|_| FilterError::Limit(value.to_owned()))?;
+                    let n: u32 = value
+                        .parse()
+                        .map_err(|_| FilterError::Limit(value.to_owned()))?;
                     if n == 0 {
                         return Err(FilterError::Limit(value.to_owned()));
                     }
@@ -82,11 +94,16 @@ impl Filter {
                             "all" => v.all = true,
                             "first" => v.first = true,
                             "last" => v.last = true,
-                            other => v.at.push(Timestamp::parse(other).map_err(|_| FilterError::Version(other.to_owned()))?),
+                            other => v.at.push(
+                                Timestamp::parse(other)
+                                    .map_err(|_| FilterError::Version(other.to_owned()))?,
+                            ),
                         }
                     }
                 }
-                other if other.starts_with("match[") => return Err(FilterError::Unsupported(other.to_owned())),
+                other if other.starts_with("match[") => {
+                    return Err(FilterError::Unsupported(other.to_owned()))
+                }
                 _ => {}
             }
         }
@@ -126,11 +143,29 @@ mod tests {
 
     #[test]
     fn refuses_bad_values_with_the_parameter_named() {
-        assert!(matches!(Filter::parse([("limit", "0")]), Err(FilterError::Limit(_))));
-        assert!(matches!(Filter::parse([("limit", "-1")]), Err(FilterError::Limit(_))));
-        assert!(matches!(Filter::parse([("added_after", "now")]), Err(FilterError::Timestamp { .. })));
-        assert!(matches!(Filter::parse([("match[version]", "newest")]), Err(FilterError::Version(_))));
-        assert!(matches!(Filter::parse([("match[color]", "red")]), Err(FilterError::Unsupported(_))));
-        assert!(matches!(Filter::parse([("next", "zzz")]), Err(FilterError::Next(_))));
+        assert!(matches!(
+            Filter::parse([("limit", "0")]),
+            Err(FilterError::Limit(_))
+        ));
+        assert!(matches!(
+            Filter::parse([("limit", "-1")]),
+            Err(FilterError::Limit(_))
+        ));
+        assert!(matches!(
+            Filter::parse([("added_after", "now")]),
+            Err(FilterError::Timestamp { .. })
+        ));
+        assert!(matches!(
+            Filter::parse([("match[version]", "newest")]),
+            Err(FilterError::Version(_))
+        ));
+        assert!(matches!(
+            Filter::parse([("match[color]", "red")]),
+            Err(FilterError::Unsupported(_))
+        ));
+        assert!(matches!(
+            Filter::parse([("next", "zzz")]),
+            Err(FilterError::Next(_))
+        ));
     }
 }

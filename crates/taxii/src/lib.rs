@@ -20,5 +20,6 @@ pub use cursor::{Cursor, CursorError};
 pub use filter::{Filter, FilterError, VersionMatch};
 pub use media::{MediaError, STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE};
 pub use resources::{
-    ApiRoot, Collection, Collections, Discovery, ErrorResource, ManifestRecord, Status, StatusDetail,
+    ApiRoot, Collection, Collections, Discovery, ErrorResource, ManifestRecord, Status,
+    StatusDetail,
 };

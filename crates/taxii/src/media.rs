@@ -5,7 +5,9 @@ pub const STIX_MEDIA_TYPE: &str = "application/stix+json;version=2.1";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MediaError {
-    #[error("the Accept header {0:?} allows no media type this server produces; use {TAXII_MEDIA_TYPE}")]
+    #[error(
+        "the Accept header {0:?} allows no media type this server produces; use {TAXII_MEDIA_TYPE}"
+    )]
     NotAcceptable(String),
     #[error("the Content-Type {0:?} is not supported; send {TAXII_MEDIA_TYPE}")]
     Unsupported(String),
@@ -13,7 +15,10 @@ pub enum MediaError {
 
 /// One media range, lower-cased and without white space.
 fn normalise(item: &str) -> String {
-    item.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase()
+    item.chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase()
 }
 
 /// Whether `item` names TAXII 2.1 JSON (with no version, or version 2.1).
@@ -65,7 +70,11 @@ mod tests {
         ] {
             assert!(check_accept(ok).is_ok(), "{ok:?}");
         }
-        for bad in ["application/taxii+json;version=2.0", "application/xml", "application/stix+json;version=2.1"] {
+        for bad in [
+            "application/taxii+json;version=2.0",
+            "application/xml",
+            "application/stix+json;version=2.1",
+        ] {
             assert!(check_accept(Some(bad)).is_err(), "{bad}");
         }
     }

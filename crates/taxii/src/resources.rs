@@ -120,7 +120,11 @@ mod tests {
             request_timestamp: None,
             total_count: 1,
             success_count: 1,
-            successes: vec![StatusDetail { id: "a".into(), version: "v".into(), message: None }],
+            successes: vec![StatusDetail {
+                id: "a".into(),
+                version: "v".into(),
+                message: None,
+            }],
             failure_count: 0,
             failures: vec![],
             pending_count: 0,

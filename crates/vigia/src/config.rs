@@ -105,15 +105,24 @@ impl Config {
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(|e| anyhow::anyhow!(describe(e)))
-            .with_context(|| format!("invalid configuration for the node in {}", data_dir.display()))
+            .with_context(|| {
+                format!(
+                    "invalid configuration for the node in {}",
+                    data_dir.display()
+                )
+            })
     }
 
     pub(crate) fn database_url(&self, data_dir: &Path) -> String {
-        self.database_url.clone().unwrap_or_else(|| default_sqlite_url(data_dir))
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| default_sqlite_url(data_dir))
     }
 
     pub(crate) fn public_url(&self) -> String {
-        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen))
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
     }
 }
 
@@ -127,7 +136,11 @@ fn describe(errors: figment::Error) -> String {
     errors
         .into_iter()
         .map(|e| {
-            let key = if e.path.is_empty() { "(top level)".to_owned() } else { e.path.join(".") };
+            let key = if e.path.is_empty() {
+                "(top level)".to_owned()
+            } else {
+                e.path.join(".")
+            };
             let source = e
                 .metadata
                 .as_ref()
@@ -166,9 +179,15 @@ fn toml_lines(c: &Config) -> anyhow::Result<String> {
     if let Some(url) = &c.database_url {
         out.push_str(&format!("database_url = {}\n", quote(url)));
     }
-    out.push_str(&format!("default_tlp = {}\n", quote(c.default_tlp.as_str())));
+    out.push_str(&format!(
+        "default_tlp = {}\n",
+        quote(c.default_tlp.as_str())
+    ));
     out.push_str(&format!("max_body_bytes = {}\n", c.max_body_bytes));
-    out.push_str(&format!("shutdown_grace_secs = {}\n", c.shutdown_grace_secs));
+    out.push_str(&format!(
+        "shutdown_grace_secs = {}\n",
+        c.shutdown_grace_secs
+    ));
     out.push_str("log_format = \"text\"\n");
     Ok(out)
 }
@@ -194,7 +213,8 @@ mod tests {
     }
 
     fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("vigia-config-{name}-{}", uuid::Uuid::new_v4()));
+        let dir =
+            std::env::temp_dir().join(format!("vigia-config-{name}-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         dir
     }
@@ -213,7 +233,10 @@ mod tests {
     fn flags_override_the_file() {
         let dir = temp_dir("flags");
         std::fs::write(dir.join(CONFIG_FILE), initial_file(&sample()).unwrap()).unwrap();
-        let overrides = Overrides { listen: Some("127.0.0.1:1".parse().unwrap()), ..Default::default() };
+        let overrides = Overrides {
+            listen: Some("127.0.0.1:1".parse().unwrap()),
+            ..Default::default()
+        };
         assert_eq!(Config::load(&dir, overrides).unwrap().listen.port(), 1);
         std::fs::remove_dir_all(dir).unwrap();
     }
@@ -221,9 +244,14 @@ mod tests {
     #[test]
     fn a_bad_value_names_its_key_and_file() {
         let dir = temp_dir("bad");
-        let text = initial_file(&sample()).unwrap().replace("default_tlp = \"amber\"", "default_tlp = \"purple\"");
+        let text = initial_file(&sample())
+            .unwrap()
+            .replace("default_tlp = \"amber\"", "default_tlp = \"purple\"");
         std::fs::write(dir.join(CONFIG_FILE), text).unwrap();
-        let err = format!("{:#}", Config::load(&dir, Overrides::default()).unwrap_err());
+        let err = format!(
+            "{:#}",
+            Config::load(&dir, Overrides::default()).unwrap_err()
+        );
         assert!(err.contains("default_tlp"), "{err}");
         assert!(err.contains("vigia.toml"), "{err}");
         std::fs::remove_dir_all(dir).unwrap();

@@ -21,7 +21,10 @@ pub struct Caller {
 
 impl Caller {
     pub fn public() -> Self {
-        Self { viewer: Viewer::Public, actor: "public".to_owned() }
+        Self {
+            viewer: Viewer::Public,
+            actor: "public".to_owned(),
+        }
     }
 
     pub fn role(&self) -> Option<Role> {
@@ -40,15 +43,18 @@ impl Caller {
     }
 
     pub fn require_authenticated(&self) -> Result<&TeamId, AppError> {
-        self.team()
-            .ok_or_else(|| AppError::Unauthorized("send Authorization: Bearer <token> or HTTP Basic".into()))
+        self.team().ok_or_else(|| {
+            AppError::Unauthorized("send Authorization: Bearer <token> or HTTP Basic".into())
+        })
     }
 
     pub fn require_admin(&self) -> Result<&TeamId, AppError> {
         let team = self.require_authenticated()?;
         match self.role() {
             Some(r) if r.can_administer() => Ok(team),
-            _ => Err(AppError::Forbidden("this action needs the admin role".into())),
+            _ => Err(AppError::Forbidden(
+                "this action needs the admin role".into(),
+            )),
         }
     }
 
@@ -56,7 +62,9 @@ impl Caller {
         let team = self.require_authenticated()?;
         match self.role() {
             Some(r) if r.can_write_objects() => Ok(team),
-            _ => Err(AppError::Forbidden("the read-only role cannot write objects".into())),
+            _ => Err(AppError::Forbidden(
+                "the read-only role cannot write objects".into(),
+            )),
         }
     }
 }
@@ -85,7 +93,9 @@ impl FromRequestParts<AppState> for Caller {
                 bearer(state, credentials.trim(), &path).await
             }
             "basic" => basic(state, credentials.trim()).await,
-            other => Err(AppError::Unauthorized(format!("unsupported scheme {other:?}; use Bearer or Basic"))),
+            other => Err(AppError::Unauthorized(format!(
+                "unsupported scheme {other:?}; use Bearer or Basic"
+            ))),
         }
     }
 }
@@ -109,15 +119,40 @@ async fn bearer(state: &AppState, secret: &str, path: &str) -> Result<Caller, Ap
         .token_by_secret_hash(&token_hash(secret))
         .await?
         .ok_or_else(|| AppError::Unauthorized("unknown, expired or revoked token".into()))?;
+    if let Some(name) = &token.user {
+        // A disabled person's tokens stop working with their sign-in.
+        let active = state
+            .store
+            .user_by_name(name)
+            .await?
+            .is_some_and(|u| !u.disabled);
+        if !active {
+            return Err(AppError::Unauthorized(
+                "the token's user is disabled".into(),
+            ));
+        }
+    }
     if !scope_allows(&token.scope, path) {
-        return Err(AppError::Forbidden(format!("token {} has scope {:?}, which does not cover {path}", token.id, token.scope)));
+        return Err(AppError::Forbidden(format!(
+            "token {} has scope {:?}, which does not cover {path}",
+            token.id, token.scope
+        )));
     }
     let viewer = if token.role == Role::PeerNode {
-        Viewer::Peer { team: token.team.clone() }
+        Viewer::Peer {
+            team: token.team.clone(),
+        }
     } else {
-        Viewer::Member { team: token.team.clone(), user: token.user.clone(), role: token.role }
+        Viewer::Member {
+            team: token.team.clone(),
+            user: token.user.clone(),
+            role: token.role,
+        }
     };
-    Ok(Caller { viewer, actor: format!("token:{}", token.id) })
+    Ok(Caller {
+        viewer,
+        actor: format!("token:{}", token.id),
+    })
 }
 
 async fn basic(state: &AppState, encoded: &str) -> Result<Caller, AppError> {
@@ -125,7 +160,9 @@ async fn basic(state: &AppState, encoded: &str) -> Result<Caller, AppError> {
         .decode(encoded)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| AppError::Unauthorized("Basic credentials are not base64 of user:password".into()))?;
+        .ok_or_else(|| {
+            AppError::Unauthorized("Basic credentials are not base64 of user:password".into())
+        })?;
     let (name, password) = decoded
         .split_once(':')
         .ok_or_else(|| AppError::Unauthorized("Basic credentials are not user:password".into()))?;
@@ -135,14 +172,24 @@ async fn basic(state: &AppState, encoded: &str) -> Result<Caller, AppError> {
         Err(_) => ("denied", format!("user:{name}")),
     };
     state
-        .audit(&actor, "login.basic", Some(name), outcome, serde_json::Value::Null)
+        .audit(
+            &actor,
+            "login.basic",
+            Some(name),
+            outcome,
+            serde_json::Value::Null,
+        )
         .await?;
     caller
 }
 
 /// Verifies a user's password; the same error for every failure, so a
 /// caller cannot learn which user names exist.
-pub async fn check_password(state: &AppState, name: &str, password: &str) -> Result<Caller, AppError> {
+pub async fn check_password(
+    state: &AppState,
+    name: &str,
+    password: &str,
+) -> Result<Caller, AppError> {
     let denied = || AppError::Unauthorized("wrong user name or password".into());
     let Ok(name) = UserName::parse(name) else {
         return Err(denied());
@@ -161,6 +208,10 @@ pub async fn check_password(state: &AppState, name: &str, password: &str) -> Res
     }
     Ok(Caller {
         actor: format!("user:{}@{}", user.name, user.team),
-        viewer: Viewer::Member { team: user.team, user: Some(user.name), role: user.role },
+        viewer: Viewer::Member {
+            team: user.team,
+            user: Some(user.name),
+            role: user.role,
+        },
     })
 }

@@ -11,7 +11,11 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 /// Media types accepted for STIX content.
-const STIX_TYPES: &[&str] = &["application/json", "application/stix+json", "application/taxii+json"];
+const STIX_TYPES: &[&str] = &[
+    "application/json",
+    "application/stix+json",
+    "application/taxii+json",
+];
 
 /// A JSON body deserialised into `T`.
 pub struct JsonBody<T>(pub T);
@@ -24,7 +28,13 @@ fn media_type(req: &Request) -> String {
     req.headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .unwrap_or_default()
 }
 
@@ -43,7 +53,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, AppError> {
         let found = media_type(&req);
         if found != "application/json" {
-            return Err(AppError::UnsupportedMediaType { found, expected: "application/json" });
+            return Err(AppError::UnsupportedMediaType {
+                found,
+                expected: "application/json",
+            });
         }
         let bytes = read_bytes(req, state).await?;
         serde_json::from_slice(&bytes)
@@ -66,6 +79,11 @@ impl FromRequest<AppState> for StixBody {
         let bytes = read_bytes(req, state).await?;
         String::from_utf8(bytes.to_vec())
             .map(StixBody)
-            .map_err(|e| AppError::BadRequest(format!("body is not UTF-8 (byte {})", e.utf8_error().valid_up_to())))
+            .map_err(|e| {
+                AppError::BadRequest(format!(
+                    "body is not UTF-8 (byte {})",
+                    e.utf8_error().valid_up_to()
+                ))
+            })
     }
 }

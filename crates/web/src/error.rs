@@ -21,9 +21,15 @@ pub enum AppError {
     #[error("request body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("unsupported content type {found:?}; send {expected}")]
-    UnsupportedMediaType { found: String, expected: &'static str },
+    UnsupportedMediaType {
+        found: String,
+        expected: &'static str,
+    },
     #[error("{message}")]
-    Unprocessable { message: String, details: serde_json::Value },
+    Unprocessable {
+        message: String,
+        details: serde_json::Value,
+    },
     #[error("the server is not ready: {0}")]
     Unavailable(String),
     #[error("internal error")]
@@ -80,7 +86,9 @@ impl IntoResponse for AppError {
         if matches!(self, AppError::Unauthorized(_)) {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Bearer realm=\"vigia\", Basic realm=\"vigia\""),
+                axum::http::HeaderValue::from_static(
+                    "Bearer realm=\"vigia\", Basic realm=\"vigia\"",
+                ),
             );
         }
         response

@@ -44,7 +44,11 @@ struct Accepted {
 
 /// Validates and stores every object in `body` (a bundle or one object)
 /// as originated by `originator`.
-pub async fn ingest(state: &AppState, originator: &TeamId, body: String) -> Result<IngestReport, AppError> {
+pub async fn ingest(
+    state: &AppState,
+    originator: &TeamId,
+    body: String,
+) -> Result<IngestReport, AppError> {
     let schemas = state.schemas.clone();
     let default_tlp = state.node.default_tlp;
     let originator_owned = originator.clone();
@@ -55,11 +59,18 @@ pub async fn ingest(state: &AppState, originator: &TeamId, body: String) -> Resu
     .await
     .map_err(|e| AppError::Internal(e.to_string()))??;
 
-    let mut report = IngestReport { failures, ..Default::default() };
+    let mut report = IngestReport {
+        failures,
+        ..Default::default()
+    };
     for chunk in accepted.chunks(BATCH) {
         let batch: Vec<NewObject<'_>> = chunk
             .iter()
-            .map(|a| NewObject { object: &a.object, audience: &a.audience, access_keys: &a.keys })
+            .map(|a| NewObject {
+                object: &a.object,
+                audience: &a.audience,
+                access_keys: &a.keys,
+            })
             .collect();
         let outcomes = state.store.insert_objects(&batch).await?;
         for (a, outcome) in chunk.iter().zip(outcomes) {
@@ -96,14 +107,19 @@ fn validate_all(
             reason: e.reason,
         });
         let result = parsed.and_then(|object| {
-            let audience = Audience::of_object(&object, default_tlp, Some(originator.clone())).map_err(|e| Failure {
-                index,
-                id: Some(object.id().to_string()),
-                path: format!("/extensions/{}", vigia_stix::DISTRIBUTION_EXTENSION_ID),
-                reason: e.to_string(),
-            })?;
+            let audience = Audience::of_object(&object, default_tlp, Some(originator.clone()))
+                .map_err(|e| Failure {
+                    index,
+                    id: Some(object.id().to_string()),
+                    path: format!("/extensions/{}", vigia_stix::DISTRIBUTION_EXTENSION_ID),
+                    reason: e.to_string(),
+                })?;
             let keys = object_keys(&audience);
-            Ok(Accepted { object, audience, keys })
+            Ok(Accepted {
+                object,
+                audience,
+                keys,
+            })
         });
         match result {
             Ok(a) => accepted.push(a),

@@ -85,7 +85,8 @@ async fn record_metrics(request: Request, next: Next) -> Response {
     let status = response.status().as_u16().to_string();
     metrics::counter!("vigia_http_requests_total", "route" => route.clone(), "method" => method, "status" => status)
         .increment(1);
-    metrics::histogram!("vigia_http_request_seconds", "route" => route).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("vigia_http_request_seconds", "route" => route)
+        .record(started.elapsed().as_secs_f64());
     response
 }
 
@@ -108,7 +109,10 @@ pub async fn run(
         finished = &mut server => return finished.map_err(std::io::Error::other)?,
         _ = stopped_rx => {}
     }
-    tracing::info!(grace_secs = grace.as_secs(), "shutting down: finishing in-flight requests");
+    tracing::info!(
+        grace_secs = grace.as_secs(),
+        "shutting down: finishing in-flight requests"
+    );
     match tokio::time::timeout(grace, server).await {
         Ok(joined) => joined.map_err(std::io::Error::other)?,
         Err(_) => {

@@ -34,7 +34,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_body_bytes: 64 * 1024 * 1024, max_page: 1000 }
+        Self {
+            max_body_bytes: 64 * 1024 * 1024,
+            max_page: 1000,
+        }
     }
 }
 

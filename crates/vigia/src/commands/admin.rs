@@ -16,7 +16,8 @@ use crate::config::Config;
 const ACTOR: &str = "cli";
 
 fn parse_role(text: &str) -> anyhow::Result<Role> {
-    text.parse::<Role>().map_err(|e| anyhow::anyhow!("--role: {e}"))
+    text.parse::<Role>()
+        .map_err(|e| anyhow::anyhow!("--role: {e}"))
 }
 
 fn parse_team(text: Option<String>, config: &Config) -> anyhow::Result<TeamId> {
@@ -46,7 +47,9 @@ pub(crate) async fn user_add(
     }
     let (password, generated) = if password_stdin {
         let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).context("cannot read the password from stdin")?;
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read the password from stdin")?;
         let text = text.trim_end_matches(['\r', '\n']).to_owned();
         if text.chars().count() < 12 {
             anyhow::bail!("the password must be at least 12 characters");
@@ -65,7 +68,13 @@ pub(crate) async fn user_add(
     };
     store.create_user(&user).await?;
     store
-        .append_audit(&audit_event(ACTOR, "user.create", Some(name.as_str()), "ok", json!({"role": role, "team": team})))
+        .append_audit(&audit_event(
+            ACTOR,
+            "user.create",
+            Some(name.as_str()),
+            "ok",
+            json!({"role": role, "team": team}),
+        ))
         .await?;
     println!("Added user {name} ({role}) to team {team}");
     if generated {
@@ -93,7 +102,15 @@ pub(crate) async fn user_disable(store: &Store, name: &str) -> anyhow::Result<Ex
     if !store.set_user_disabled(&name, true).await? {
         anyhow::bail!("no user named {name}");
     }
-    store.append_audit(&audit_event(ACTOR, "user.disable", Some(name.as_str()), "ok", json!(null))).await?;
+    store
+        .append_audit(&audit_event(
+            ACTOR,
+            "user.disable",
+            Some(name.as_str()),
+            "ok",
+            json!(null),
+        ))
+        .await?;
     println!("Disabled user {name}");
     Ok(ExitCode::SUCCESS)
 }
@@ -111,16 +128,29 @@ pub(crate) async fn token_create(
 ) -> anyhow::Result<ExitCode> {
     let role = parse_role(role)?;
     if !vigia_web::auth::TOKEN_SCOPES.contains(&scope.as_str()) {
-        anyhow::bail!("--scope: {scope:?} is not one of {:?}", vigia_web::auth::TOKEN_SCOPES);
+        anyhow::bail!(
+            "--scope: {scope:?} is not one of {:?}",
+            vigia_web::auth::TOKEN_SCOPES
+        );
     }
-    let user = user.map(|u| UserName::parse(&u)).transpose().map_err(|e| anyhow::anyhow!("--user: {e}"))?;
+    let user = user
+        .map(|u| UserName::parse(&u))
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--user: {e}"))?;
     let team = match &user {
-        Some(name) => store.user_by_name(name).await?.with_context(|| format!("--user: no user named {name}"))?.team,
+        Some(name) => {
+            store
+                .user_by_name(name)
+                .await?
+                .with_context(|| format!("--user: no user named {name}"))?
+                .team
+        }
         None => parse_team(team, config)?,
     };
     let issued = issue_token();
-    let expires_at = expires_in_days
-        .map(|d| vigia_stix::Timestamp::from_datetime(now().datetime() + time::Duration::days(i64::from(d))));
+    let expires_at = expires_in_days.map(|d| {
+        vigia_stix::Timestamp::from_datetime(now().datetime() + time::Duration::days(i64::from(d)))
+    });
     let record = store
         .create_token(&NewToken {
             id: issued.id.clone(),
@@ -134,9 +164,18 @@ pub(crate) async fn token_create(
         })
         .await?;
     store
-        .append_audit(&audit_event(ACTOR, "token.create", Some(&record.id), "ok", json!({"role": role, "team": record.team})))
+        .append_audit(&audit_event(
+            ACTOR,
+            "token.create",
+            Some(&record.id),
+            "ok",
+            json!({"role": role, "team": record.team}),
+        ))
         .await?;
-    eprintln!("Created token {} ({role}) for team {}; the secret below is shown once.", record.id, record.team);
+    eprintln!(
+        "Created token {} ({role}) for team {}; the secret below is shown once.",
+        record.id, record.team
+    );
     println!("{}", issued.secret);
     Ok(ExitCode::SUCCESS)
 }
@@ -147,11 +186,25 @@ pub(crate) async fn token_list(store: &Store, as_json: bool) -> anyhow::Result<E
         println!("{}", serde_json::to_string_pretty(&tokens)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{:<18} {:<14} {:<9} {:<16} LABEL", "ID", "ROLE", "STATUS", "USER");
+    println!(
+        "{:<18} {:<14} {:<9} {:<16} LABEL",
+        "ID", "ROLE", "STATUS", "USER"
+    );
     for t in tokens {
-        let status = if t.revoked_at.is_some() { "revoked" } else { "live" };
-        let user = t.user.as_ref().map(|u| u.to_string()).unwrap_or_else(|| "-".into());
-        println!("{:<18} {:<14} {:<9} {:<16} {}", t.id, t.role, status, user, t.label);
+        let status = if t.revoked_at.is_some() {
+            "revoked"
+        } else {
+            "live"
+        };
+        let user = t
+            .user
+            .as_ref()
+            .map(|u| u.to_string())
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "{:<18} {:<14} {:<9} {:<16} {}",
+            t.id, t.role, status, user, t.label
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -160,7 +213,15 @@ pub(crate) async fn token_revoke(store: &Store, id: &str) -> anyhow::Result<Exit
     if !store.revoke_token(id).await? {
         anyhow::bail!("no live token with id {id}");
     }
-    store.append_audit(&audit_event(ACTOR, "token.revoke", Some(id), "ok", json!(null))).await?;
+    store
+        .append_audit(&audit_event(
+            ACTOR,
+            "token.revoke",
+            Some(id),
+            "ok",
+            json!(null),
+        ))
+        .await?;
     println!("Revoked token {id}");
     Ok(ExitCode::SUCCESS)
 }
@@ -178,8 +239,15 @@ pub(crate) async fn audit_verify(store: &Store) -> anyhow::Result<ExitCode> {
     }
 }
 
-pub(crate) async fn node_info(config: &Config, store: &Store, as_json: bool) -> anyhow::Result<ExitCode> {
-    let node = store.node().await?.context("the database has no node record")?;
+pub(crate) async fn node_info(
+    config: &Config,
+    store: &Store,
+    as_json: bool,
+) -> anyhow::Result<ExitCode> {
+    let node = store
+        .node()
+        .await?
+        .context("the database has no node record")?;
     let fingerprint = PublicKey::parse_base64(&node.public_key)?.fingerprint();
     let info = json!({
         "node_id": node.node_id,

@@ -29,7 +29,8 @@ pub(crate) async fn run(args: InitArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    let country = vigia_web::parse_country(&args.country).map_err(|e| anyhow::anyhow!("--country: {e}"))?;
+    let country =
+        vigia_web::parse_country(&args.country).map_err(|e| anyhow::anyhow!("--country: {e}"))?;
     let team_name = args.name.trim().to_owned();
     if team_name.is_empty() {
         anyhow::bail!("--name: the team name must not be empty");
@@ -70,8 +71,13 @@ async fn create_node(
         shutdown_grace_secs: 30,
         log_format: LogFormat::Text,
     };
-    let url = args.database_url.clone().unwrap_or_else(|| default_sqlite_url(dir));
-    let store = Store::connect(&url).await.context("cannot open the database")?;
+    let url = args
+        .database_url
+        .clone()
+        .unwrap_or_else(|| default_sqlite_url(dir));
+    let store = Store::connect(&url)
+        .await
+        .context("cannot open the database")?;
 
     let password = generate_password();
     let phc = hash_password(&password)?;
@@ -115,7 +121,14 @@ async fn create_node(
     println!("  team:        {team_name} ({team_id})");
     println!("  country:     {country}");
     println!("  listen:      {}", config.listen);
-    println!("  database:    {}", if args.database_url.is_some() { "PostgreSQL" } else { "SQLite (in the data directory)" });
+    println!(
+        "  database:    {}",
+        if args.database_url.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite (in the data directory)"
+        }
+    );
     println!("  key:         {}", key.public().fingerprint());
     println!("Admin sign-in name: {admin_name}");
     println!("Admin password (shown once, store it now): {password}");
@@ -149,7 +162,11 @@ async fn seed_objects(store: &Store, team_id: &TeamId, team_name: &str) -> anyho
     let keys = object_keys(&audience);
     let batch: Vec<NewObject<'_>> = objects
         .iter()
-        .map(|object| NewObject { object, audience: &audience, access_keys: &keys })
+        .map(|object| NewObject {
+            object,
+            audience: &audience,
+            access_keys: &keys,
+        })
         .collect();
     store.insert_objects(&batch).await?;
     Ok(())
@@ -177,7 +194,9 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let mut file = options
+        .open(&tmp)
+        .with_context(|| format!("cannot create {}", tmp.display()))?;
     file.write_all(bytes)?;
     file.sync_all()?;
     fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;

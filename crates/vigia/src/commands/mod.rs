@@ -24,23 +24,67 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User(cmd) => {
             telemetry::init_logs(LogFormat::Text, "warn");
             match cmd {
-                UserCommand::Add { dir, name, role, team, display_name, email, password_stdin } => {
+                UserCommand::Add {
+                    dir,
+                    name,
+                    role,
+                    team,
+                    display_name,
+                    email,
+                    password_stdin,
+                } => {
                     let (config, store) = open(&dir.data_dir).await?;
-                    admin::user_add(&config, &store, &name, &role, team, display_name, email, password_stdin).await
+                    admin::user_add(
+                        &config,
+                        &store,
+                        &name,
+                        &role,
+                        team,
+                        display_name,
+                        email,
+                        password_stdin,
+                    )
+                    .await
                 }
-                UserCommand::List { dir, json } => admin::user_list(&open(&dir.data_dir).await?.1, json).await,
-                UserCommand::Disable { dir, name } => admin::user_disable(&open(&dir.data_dir).await?.1, &name).await,
+                UserCommand::List { dir, json } => {
+                    admin::user_list(&open(&dir.data_dir).await?.1, json).await
+                }
+                UserCommand::Disable { dir, name } => {
+                    admin::user_disable(&open(&dir.data_dir).await?.1, &name).await
+                }
             }
         }
         Command::Token(cmd) => {
             telemetry::init_logs(LogFormat::Text, "warn");
             match cmd {
-                TokenCommand::Create { dir, role, user, team, label, scope, expires_in_days } => {
+                TokenCommand::Create {
+                    dir,
+                    role,
+                    user,
+                    team,
+                    label,
+                    scope,
+                    expires_in_days,
+                } => {
                     let (config, store) = open(&dir.data_dir).await?;
-                    admin::token_create(&config, &store, &role, user, team, label, scope, expires_in_days).await
+                    admin::token_create(
+                        &config,
+                        &store,
+                        &role,
+                        user,
+                        team,
+                        label,
+                        scope,
+                        expires_in_days,
+                    )
+                    .await
                 }
-                TokenCommand::List { dir, json } => admin::token_list(&open(&dir.data_dir).await?.1, json).await,
-                TokenCommand::Revoke { dir, id } => admin::token_revoke(&open(&dir.data_dir).await?.1, &id).await,
+                TokenCommand::List { dir, json } => {
+                    admin::token_list(&open(&dir.data_dir).await?.1, json).await
+                }
+                TokenCommand::Revoke { dir, id } => {
+                    admin::token_revoke(&open(&dir.data_dir).await?.1, &id).await
+                }
             }
         }
         Command::Audit(AuditCommand::Verify { dir }) => {
@@ -66,7 +110,9 @@ pub(crate) async fn open(data_dir: &Path) -> anyhow::Result<(Config, Store)> {
 /// Opens the store a loaded configuration names.
 pub(crate) async fn connect(config: &Config, data_dir: &Path) -> anyhow::Result<Store> {
     let url = config.database_url(data_dir);
-    let store = Store::connect(&url).await.with_context(|| "cannot open the node's database".to_string())?;
+    let store = Store::connect(&url)
+        .await
+        .with_context(|| "cannot open the node's database".to_string())?;
     match store.node().await? {
         Some(node) if node.node_id == config.node_id => Ok(store),
         Some(node) => anyhow::bail!(

@@ -27,14 +27,22 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let metrics = telemetry::init_metrics();
 
     let store = super::connect(&config, dir).await?;
-    let node_record = store.node().await?.context("the database has no node record")?;
+    let node_record = store
+        .node()
+        .await?
+        .context("the database has no node record")?;
     let key_path = dir.join(KEY_FILE);
-    let pem = std::fs::read_to_string(&key_path).with_context(|| format!("cannot read {}", key_path.display()))?;
+    let pem = std::fs::read_to_string(&key_path)
+        .with_context(|| format!("cannot read {}", key_path.display()))?;
     let key = NodeKey::from_pkcs8_pem(&pem)?;
     if key.public().to_base64() != node_record.public_key {
-        anyhow::bail!("{} does not match the public key recorded for this node", key_path.display());
+        anyhow::bail!(
+            "{} does not match the public key recorded for this node",
+            key_path.display()
+        );
     }
-    let team_id = TeamId::parse(&config.team_id).map_err(|e| anyhow::anyhow!("key `team_id` in vigia.toml: {e}"))?;
+    let team_id = TeamId::parse(&config.team_id)
+        .map_err(|e| anyhow::anyhow!("key `team_id` in vigia.toml: {e}"))?;
 
     let listener = TcpListener::bind(config.listen)
         .await
@@ -56,7 +64,10 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             key_fingerprint: key.public().fingerprint(),
             default_tlp: config.default_tlp,
         }),
-        limits: Limits { max_body_bytes: config.max_body_bytes, ..Limits::default() },
+        limits: Limits {
+            max_body_bytes: config.max_body_bytes,
+            ..Limits::default()
+        },
         metrics,
     };
     tracing::info!(%local, node_id = %config.node_id, backend = ?store.backend(), "vigia node listening");

@@ -21,14 +21,30 @@ fn world() -> World {
     let a_admin = node.admin_token();
     let create_team = |name: &str, client_of: Option<&str>| -> String {
         let body = json!({"name": name, "country": "BR", "kind": "sector", "client_of": client_of});
-        let (status, v) = json(node.post("/api/teams").bearer_auth(&a_admin).json(&body).send().unwrap());
+        let (status, v) = json(
+            node.post("/api/teams")
+                .bearer_auth(&a_admin)
+                .json(&body)
+                .send()
+                .unwrap(),
+        );
         assert_eq!(status, 201, "{v}");
         v["id"].as_str().unwrap().to_owned()
     };
     let b_team = create_team("CSIRT B", None);
     let c_team = create_team("Bank of B", Some(&b_team));
     for user in ["bea", "bob"] {
-        let out = run(&["user", "add", "--data-dir", node.dir(), user, "--role", "analyst", "--team", &b_team]);
+        let out = run(&[
+            "user",
+            "add",
+            "--data-dir",
+            node.dir(),
+            user,
+            "--role",
+            "analyst",
+            "--team",
+            &b_team,
+        ]);
         assert!(out.status.success(), "{}", stderr(&out));
     }
     World {
@@ -56,7 +72,15 @@ fn distribution(teams: &[&str], users: &[String], allow_clients: bool) -> Value 
 
 impl World {
     fn publish(&self, object: Value) {
-        let (status, v) = json(self.node.post("/api/objects").bearer_auth(&self.a_admin).header("content-type", STIX).body(object.to_string()).send().unwrap());
+        let (status, v) = json(
+            self.node
+                .post("/api/objects")
+                .bearer_auth(&self.a_admin)
+                .header("content-type", STIX)
+                .body(object.to_string())
+                .send()
+                .unwrap(),
+        );
         assert_eq!(status, 200, "{v}");
         assert_eq!(v["failures"], json!([]), "{v}");
     }
@@ -73,7 +97,11 @@ impl World {
             list = list.bearer_auth(t);
         }
         let (_, page) = json(list.send().unwrap());
-        let in_list = page["objects"].as_array().unwrap().iter().any(|o| o["id"] == id.as_str());
+        let in_list = page["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["id"] == id.as_str());
         assert_eq!(by_id, in_list, "by-id and list disagree for {id}");
         by_id
     }
@@ -87,12 +115,31 @@ fn each_team_sees_exactly_what_the_marking_allows() {
     w.publish(indicator(1, Tlp::Clear.marking_id(), None));
     w.publish(indicator(2, Tlp::Green.marking_id(), None));
     w.publish(indicator(3, Tlp::Amber.marking_id(), None));
-    w.publish(indicator(4, Tlp::Amber.marking_id(), Some(distribution(&[b], &[], false))));
-    w.publish(indicator(5, Tlp::Amber.marking_id(), Some(distribution(&[b], &[], true))));
-    w.publish(indicator(6, Tlp::AmberStrict.marking_id(), Some(distribution(&[b], &[], false))));
-    w.publish(indicator(7, Tlp::Red.marking_id(), Some(distribution(&[], &[format!("bea@{b}")], false))));
+    w.publish(indicator(
+        4,
+        Tlp::Amber.marking_id(),
+        Some(distribution(&[b], &[], false)),
+    ));
+    w.publish(indicator(
+        5,
+        Tlp::Amber.marking_id(),
+        Some(distribution(&[b], &[], true)),
+    ));
+    w.publish(indicator(
+        6,
+        Tlp::AmberStrict.marking_id(),
+        Some(distribution(&[b], &[], false)),
+    ));
+    w.publish(indicator(
+        7,
+        Tlp::Red.marking_id(),
+        Some(distribution(&[], &[format!("bea@{b}")], false)),
+    ));
     let mut unmarked = indicator(8, Tlp::Clear.marking_id(), None);
-    unmarked.as_object_mut().unwrap().remove("object_marking_refs");
+    unmarked
+        .as_object_mut()
+        .unwrap()
+        .remove("object_marking_refs");
     w.publish(unmarked);
 
     let public = None;
@@ -121,8 +168,26 @@ fn each_team_sees_exactly_what_the_marking_allows() {
 #[test]
 fn red_without_named_persons_is_refused_with_a_reason() {
     let w = world();
-    let object = indicator(20, Tlp::Red.marking_id(), Some(distribution(&[&w.b_team], &[], false)));
-    let (status, v) = json(w.node.post("/api/objects").bearer_auth(&w.a_admin).header("content-type", STIX).body(object.to_string()).send().unwrap());
+    let object = indicator(
+        20,
+        Tlp::Red.marking_id(),
+        Some(distribution(&[&w.b_team], &[], false)),
+    );
+    let (status, v) = json(
+        w.node
+            .post("/api/objects")
+            .bearer_auth(&w.a_admin)
+            .header("content-type", STIX)
+            .body(object.to_string())
+            .send()
+            .unwrap(),
+    );
     assert_eq!(status, 422, "{v}");
-    assert!(v["failures"][0]["reason"].as_str().unwrap().contains("recipient_users"), "{v}");
+    assert!(
+        v["failures"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("recipient_users"),
+        "{v}"
+    );
 }

@@ -16,14 +16,20 @@ fn init_creates_a_complete_node() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(dir.join("node.key")).unwrap().permissions().mode();
+        let mode = fs::metadata(dir.join("node.key"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600, "node key must be owner-only");
     }
     let config = fs::read_to_string(dir.join("vigia.toml")).unwrap();
     assert!(config.contains("country = \"CR\""), "{config}");
     let out = run(&["node", "info", "--data-dir", node.dir.str(), "--json"]);
     let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(info["key_fingerprint"].as_str().unwrap().starts_with("SHA256:"));
+    assert!(info["key_fingerprint"]
+        .as_str()
+        .unwrap()
+        .starts_with("SHA256:"));
     assert!(info["team_id"].as_str().unwrap().starts_with("identity--"));
 }
 
@@ -31,21 +37,46 @@ fn init_creates_a_complete_node() {
 fn init_refuses_a_second_run_and_changes_nothing() {
     let node = init_node("init-twice", "CR", &[]);
     let dir = node.dir.path();
-    let before: Vec<Vec<u8>> = ["vigia.toml", "node.key", "vigia.db"].iter().map(|f| fs::read(dir.join(f)).unwrap()).collect();
-    let out = run(&["init", "--data-dir", node.dir.str(), "--country", "AR", "--name", "Other"]);
+    let before: Vec<Vec<u8>> = ["vigia.toml", "node.key", "vigia.db"]
+        .iter()
+        .map(|f| fs::read(dir.join(f)).unwrap())
+        .collect();
+    let out = run(&[
+        "init",
+        "--data-dir",
+        node.dir.str(),
+        "--country",
+        "AR",
+        "--name",
+        "Other",
+    ]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("refusing"), "{}", stderr(&out));
-    let after: Vec<Vec<u8>> = ["vigia.toml", "node.key", "vigia.db"].iter().map(|f| fs::read(dir.join(f)).unwrap()).collect();
+    let after: Vec<Vec<u8>> = ["vigia.toml", "node.key", "vigia.db"]
+        .iter()
+        .map(|f| fs::read(dir.join(f)).unwrap())
+        .collect();
     assert_eq!(before, after);
 }
 
 #[test]
 fn init_rejects_a_bad_country_and_leaves_nothing() {
     let dir = crate::helpers::TempDir::new("bad-country");
-    let out = run(&["init", "--data-dir", dir.str(), "--country", "Costa Rica", "--name", "X"]);
+    let out = run(&[
+        "init",
+        "--data-dir",
+        dir.str(),
+        "--country",
+        "Costa Rica",
+        "--name",
+        "X",
+    ]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("--country"), "{}", stderr(&out));
-    assert!(!dir.path().exists(), "a refused init must not leave a directory");
+    assert!(
+        !dir.path().exists(),
+        "a refused init must not leave a directory"
+    );
 }
 
 #[test]
@@ -59,10 +90,19 @@ fn users_are_added_listed_and_disabled() {
     assert!(!dup.status.success());
     assert!(stderr(&dup).contains("already exists"), "{}", stderr(&dup));
     let bad_role = run(&["user", "add", "--data-dir", d, "bruno", "--role", "boss"]);
-    assert!(stderr(&bad_role).contains("not a role"), "{}", stderr(&bad_role));
-    assert!(run(&["user", "disable", "--data-dir", d, "ana"]).status.success());
+    assert!(
+        stderr(&bad_role).contains("not a role"),
+        "{}",
+        stderr(&bad_role)
+    );
+    assert!(run(&["user", "disable", "--data-dir", d, "ana"])
+        .status
+        .success());
     let list = stdout(&run(&["user", "list", "--data-dir", d]));
-    let ana = list.lines().find(|l| l.starts_with("ana ")).expect("ana listed");
+    let ana = list
+        .lines()
+        .find(|l| l.starts_with("ana "))
+        .expect("ana listed");
     assert!(ana.contains("disabled"), "{list}");
 }
 
@@ -75,9 +115,19 @@ fn tokens_print_alone_on_the_last_line_and_can_be_revoked() {
     assert_eq!(ok.status(), 200);
     let list = stdout(&run(&["token", "list", "--data-dir", node.dir(), "--json"]));
     let tokens: serde_json::Value = serde_json::from_str(&list).unwrap();
-    let id = tokens.as_array().unwrap().iter().find(|t| t["label"] == "siem").unwrap()["id"].as_str().unwrap().to_owned();
+    let id = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["label"] == "siem")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(!list.contains(&secret), "listing must never show secrets");
-    assert!(run(&["token", "revoke", "--data-dir", node.dir(), &id]).status.success());
+    assert!(run(&["token", "revoke", "--data-dir", node.dir(), &id])
+        .status
+        .success());
     let refused = node.get("/api/teams").bearer_auth(&secret).send().unwrap();
     assert_eq!(refused.status(), 401);
 }
@@ -121,10 +171,51 @@ fn a_bad_environment_value_names_its_key_and_layer() {
 fn a_bad_file_value_names_its_key_and_file() {
     let node = init_node("bad-file", "CR", &[]);
     let path = node.dir.path().join("vigia.toml");
-    let text = fs::read_to_string(&path).unwrap().replace("max_body_bytes = 67108864", "max_body_bytes = \"lots\"");
+    let text = fs::read_to_string(&path)
+        .unwrap()
+        .replace("max_body_bytes = 67108864", "max_body_bytes = \"lots\"");
     fs::write(&path, text).unwrap();
     let out = run(&["serve", "--data-dir", node.dir.str()]);
     assert!(!out.status.success());
     let err = stderr(&out);
-    assert!(err.contains("max_body_bytes") && err.contains("vigia.toml"), "{err}");
+    assert!(
+        err.contains("max_body_bytes") && err.contains("vigia.toml"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_disabled_users_tokens_stop_working() {
+    let node = Node::start("disabled-token");
+    assert!(run(&[
+        "user",
+        "add",
+        "--data-dir",
+        node.dir(),
+        "carla",
+        "--role",
+        "analyst"
+    ])
+    .status
+    .success());
+    let secret = token(node.dir(), "analyst", &["--user", "carla"]);
+    assert_eq!(
+        node.get("/api/teams")
+            .bearer_auth(&secret)
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+    assert!(run(&["user", "disable", "--data-dir", node.dir(), "carla"])
+        .status
+        .success());
+    assert_eq!(
+        node.get("/api/teams")
+            .bearer_auth(&secret)
+            .send()
+            .unwrap()
+            .status(),
+        401
+    );
 }

@@ -14,7 +14,11 @@ pub fn vigia() -> Command {
 
 /// Runs `vigia ARGS` to completion.
 pub fn run(args: &[&str]) -> Output {
-    vigia().args(args).env_remove("VIGIA_DATA_DIR").output().expect("vigia runs")
+    vigia()
+        .args(args)
+        .env_remove("VIGIA_DATA_DIR")
+        .output()
+        .expect("vigia runs")
 }
 
 pub fn stdout(o: &Output) -> String {
@@ -55,7 +59,17 @@ pub struct InitNode {
 
 pub fn init_node(tag: &str, country: &str, extra: &[&str]) -> InitNode {
     let dir = TempDir::new(tag);
-    let mut args = vec!["init", "--data-dir", dir.str(), "--country", country, "--name", "CSIRT Test", "--listen", "127.0.0.1:0"];
+    let mut args = vec![
+        "init",
+        "--data-dir",
+        dir.str(),
+        "--country",
+        country,
+        "--name",
+        "CSIRT Test",
+        "--listen",
+        "127.0.0.1:0",
+    ];
     args.extend_from_slice(extra);
     let out = run(&args);
     assert!(out.status.success(), "init failed: {}", stderr(&out));
@@ -65,7 +79,10 @@ pub fn init_node(tag: &str, country: &str, extra: &[&str]) -> InitNode {
         .find_map(|l| l.strip_prefix("Admin password (shown once, store it now): "))
         .expect("init prints the admin password")
         .to_owned();
-    InitNode { dir, admin_password }
+    InitNode {
+        dir,
+        admin_password,
+    }
 }
 
 /// A running `vigia serve`, killed on drop.
@@ -83,7 +100,15 @@ impl Node {
 
     pub fn serve(init: InitNode, extra: &[&str], env: &[(&str, &str)]) -> Self {
         let (child, url) = spawn_serve(init.dir.path(), extra, env);
-        Self { init, url, child, client: Client::builder().timeout(Duration::from_secs(60)).build().unwrap() }
+        Self {
+            init,
+            url,
+            child,
+            client: Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .unwrap(),
+        }
     }
 
     pub fn dir(&self) -> &str {
@@ -119,18 +144,35 @@ pub fn token(dir: &str, role: &str, extra: &[&str]) -> String {
     let mut args = vec!["token", "create", "--data-dir", dir, "--role", role];
     args.extend_from_slice(extra);
     let out = run(&args);
-    assert!(out.status.success(), "token create failed: {}", stderr(&out));
-    stdout(&out).lines().last().expect("a token line").trim().to_owned()
+    assert!(
+        out.status.success(),
+        "token create failed: {}",
+        stderr(&out)
+    );
+    stdout(&out)
+        .lines()
+        .last()
+        .expect("a token line")
+        .trim()
+        .to_owned()
 }
 
 /// Starts `vigia serve` and waits for its "listening" line.
+// The child is returned to the caller, who kills and waits for it.
+#[allow(clippy::zombie_processes)]
 pub fn spawn_serve(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> (Child, String) {
     let mut cmd = vigia();
-    cmd.args(["serve", "--data-dir", dir.to_str().unwrap(), "--listen", "127.0.0.1:0"])
-        .args(extra)
-        .env("VIGIA_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+    cmd.args([
+        "serve",
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ])
+    .args(extra)
+    .env("VIGIA_LOG", "warn")
+    .stdout(Stdio::piped())
+    .stderr(Stdio::inherit());
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -157,7 +199,8 @@ pub fn spawn_serve(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> (Child, 
 pub fn json(resp: Response) -> (u16, Value) {
     let status = resp.status().as_u16();
     let text = resp.text().expect("body");
-    let value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    let value =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
     (status, value)
 }
 

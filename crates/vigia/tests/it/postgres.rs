@@ -10,7 +10,8 @@ use vigia_stix::Tlp;
 use crate::helpers::{indicator, init_node, json, spawn_serve, token, STIX};
 
 fn admin_url() -> String {
-    std::env::var("VIGIA_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".into())
+    std::env::var("VIGIA_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".into())
 }
 
 /// A fresh database, dropped on drop.
@@ -27,10 +28,16 @@ impl PgDatabase {
             let mut c = sqlx::PgConnection::connect(&admin)
                 .await
                 .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is required for this test (set VIGIA_TEST_DATABASE_URL): {e}"));
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut c).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut c)
+                .await
+                .unwrap();
         });
         let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap();
-        Self { url: format!("{base}/{name}"), name }
+        Self {
+            url: format!("{base}/{name}"),
+            name,
+        }
     }
 }
 
@@ -40,21 +47,30 @@ impl Drop for PgDatabase {
         let name = self.name.clone();
         block_on(async move {
             if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut c).await;
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut c)
+                    .await;
             }
         });
     }
 }
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
 }
 
 #[test]
 fn two_replicas_on_one_postgres_database_agree() {
     let db = PgDatabase::create();
     let init = init_node("pg-replicas", "MX", &["--database-url", &db.url]);
-    assert!(!init.dir.path().join("vigia.db").exists(), "no SQLite file when PostgreSQL is configured");
+    assert!(
+        !init.dir.path().join("vigia.db").exists(),
+        "no SQLite file when PostgreSQL is configured"
+    );
     let (mut one, url_one) = spawn_serve(init.dir.path(), &[], &[]);
     let (mut two, url_two) = spawn_serve(init.dir.path(), &[], &[]);
     let tok = token(init.dir.str(), "analyst", &[]);
@@ -101,11 +117,22 @@ fn two_replicas_on_one_postgres_database_agree() {
     let from_one = read_all(&url_one);
     let from_two = read_all(&url_two);
     assert_eq!(from_one.len(), 4000);
-    assert_eq!(from_one, from_two, "both replicas page the same objects in the same order");
-    assert_eq!(from_one.iter().collect::<HashSet<_>>().len(), 4000, "no object repeated");
+    assert_eq!(
+        from_one, from_two,
+        "both replicas page the same objects in the same order"
+    );
+    assert_eq!(
+        from_one.iter().collect::<HashSet<_>>().len(),
+        4000,
+        "no object repeated"
+    );
 
     let verify = crate::helpers::run(&["audit", "verify", "--data-dir", init.dir.str()]);
-    assert!(verify.status.success(), "{}", crate::helpers::stdout(&verify));
+    assert!(
+        verify.status.success(),
+        "{}",
+        crate::helpers::stdout(&verify)
+    );
     for child in [&mut one, &mut two] {
         let _ = child.kill();
         let _ = child.wait();

@@ -13,18 +13,30 @@ use crate::helpers::{indicator, json, spawn_serve, Node, STIX};
 fn sigterm_lets_the_request_in_flight_finish_and_loses_nothing() {
     let node = Node::start("sigterm");
     let token = node.token("analyst", &[]);
-    let objects: Vec<_> = (0..20_000).map(|i| indicator(100_000 + i, Tlp::Green.marking_id(), None)).collect();
+    let objects: Vec<_> = (0..20_000)
+        .map(|i| indicator(100_000 + i, Tlp::Green.marking_id(), None))
+        .collect();
     let bundle = json!({"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000001", "objects": objects}).to_string();
     let url = format!("{}/api/objects", node.url);
     let client = node.client.clone();
     let auth = token.clone();
     let upload = std::thread::spawn(move || {
-        let resp = client.post(url).bearer_auth(auth).header("content-type", STIX).body(bundle).send().unwrap();
+        let resp = client
+            .post(url)
+            .bearer_auth(auth)
+            .header("content-type", STIX)
+            .body(bundle)
+            .send()
+            .unwrap();
         json(resp)
     });
     std::thread::sleep(Duration::from_millis(300));
     let pid = node.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
     let (status, report) = upload.join().unwrap();
     assert_eq!(status, 200, "{report}");
     let acknowledged = report["stored"].as_array().unwrap().len();
@@ -32,7 +44,10 @@ fn sigterm_lets_the_request_in_flight_finish_and_loses_nothing() {
 
     let mut node = node;
     let exit = node.child.wait().unwrap();
-    assert!(exit.success(), "vigia serve must exit cleanly on SIGTERM: {exit:?}");
+    assert!(
+        exit.success(),
+        "vigia serve must exit cleanly on SIGTERM: {exit:?}"
+    );
 
     let (mut child, url) = spawn_serve(node.init.dir.path(), &[], &[]);
     let mut seen = 0;
@@ -52,5 +67,8 @@ fn sigterm_lets_the_request_in_flight_finish_and_loses_nothing() {
     }
     let _ = child.kill();
     let _ = child.wait();
-    assert_eq!(seen, acknowledged, "every acknowledged object survives the restart");
+    assert_eq!(
+        seen, acknowledged,
+        "every acknowledged object survives the restart"
+    );
 }

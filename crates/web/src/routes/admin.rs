@@ -6,7 +6,9 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 use vigia_policy::{GroupName, Role, TeamId, UserName};
-use vigia_store::{AuditEntry, AuditVerification, NewTeam, NewUser, TeamKind, TeamRecord, UserRecord};
+use vigia_store::{
+    AuditEntry, AuditVerification, NewTeam, NewUser, TeamKind, TeamRecord, UserRecord,
+};
 
 use crate::auth::Caller;
 use crate::body::JsonBody;
@@ -27,7 +29,10 @@ pub(crate) struct CreateTeam {
     id: Option<TeamId>,
 }
 
-pub(crate) async fn list_teams(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Vec<TeamRecord>>> {
+pub(crate) async fn list_teams(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> AppResult<Json<Vec<TeamRecord>>> {
     caller.require_authenticated()?;
     Ok(Json(state.store.list_teams().await?))
 }
@@ -40,17 +45,31 @@ pub(crate) async fn create_team(
     caller.require_admin()?;
     let name = req.name.trim();
     if name.is_empty() || name.len() > 200 {
-        return Err(AppError::BadRequest("team name must be 1 to 200 characters".into()));
+        return Err(AppError::BadRequest(
+            "team name must be 1 to 200 characters".into(),
+        ));
     }
     let country = parse_country(&req.country)?;
     let id = match req.id {
         Some(id) => id,
         None => new_team_id()?,
     };
-    let team = NewTeam { id, name: name.to_owned(), country, kind: req.kind, client_of: req.client_of };
+    let team = NewTeam {
+        id,
+        name: name.to_owned(),
+        country,
+        kind: req.kind,
+        client_of: req.client_of,
+    };
     let record = state.store.create_team(&team).await?;
     state
-        .audit(&caller.actor, "team.create", Some(record.id.as_str()), "ok", json!({"name": record.name}))
+        .audit(
+            &caller.actor,
+            "team.create",
+            Some(record.id.as_str()),
+            "ok",
+            json!({"name": record.name}),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(record)))
 }
@@ -61,12 +80,15 @@ pub fn parse_country(text: &str) -> AppResult<String> {
     if upper.len() == 2 && upper.bytes().all(|b| b.is_ascii_uppercase()) {
         Ok(upper)
     } else {
-        Err(AppError::BadRequest(format!("country {text:?} must be an ISO 3166-1 alpha-2 code such as CR")))
+        Err(AppError::BadRequest(format!(
+            "country {text:?} must be an ISO 3166-1 alpha-2 code such as CR"
+        )))
     }
 }
 
 pub fn new_team_id() -> AppResult<TeamId> {
-    TeamId::parse(&format!("identity--{}", uuid::Uuid::new_v4())).map_err(|e| AppError::Internal(e.to_string()))
+    TeamId::parse(&format!("identity--{}", uuid::Uuid::new_v4()))
+        .map_err(|e| AppError::Internal(e.to_string()))
 }
 
 // ---- users
@@ -84,7 +106,10 @@ pub(crate) struct CreateUser {
     password: Option<String>,
 }
 
-pub(crate) async fn list_users(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Vec<UserRecord>>> {
+pub(crate) async fn list_users(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> AppResult<Json<Vec<UserRecord>>> {
     caller.require_admin()?;
     Ok(Json(state.store.list_users(None).await?))
 }
@@ -96,7 +121,9 @@ pub(crate) async fn create_user(
 ) -> AppResult<(StatusCode, Json<serde_json::Value>)> {
     caller.require_admin()?;
     if req.role == Role::PeerNode {
-        return Err(AppError::BadRequest("peer-node is for node keys, not users".into()));
+        return Err(AppError::BadRequest(
+            "peer-node is for node keys, not users".into(),
+        ));
     }
     let team = req.team.unwrap_or_else(|| state.node.team_id.clone());
     if state.store.team(&team).await?.is_none() {
@@ -105,7 +132,9 @@ pub(crate) async fn create_user(
     let generated = req.password.is_none();
     let password = req.password.unwrap_or_else(generate_password);
     if password.chars().count() < 12 {
-        return Err(AppError::BadRequest("password must be at least 12 characters".into()));
+        return Err(AppError::BadRequest(
+            "password must be at least 12 characters".into(),
+        ));
     }
     let hash = tokio::task::spawn_blocking(move || hash_password(&password).map(|h| (h, password)))
         .await
@@ -113,7 +142,11 @@ pub(crate) async fn create_user(
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let user = NewUser {
         team,
-        display_name: if req.display_name.is_empty() { req.name.to_string() } else { req.display_name },
+        display_name: if req.display_name.is_empty() {
+            req.name.to_string()
+        } else {
+            req.display_name
+        },
         name: req.name,
         email: req.email,
         role: req.role,
@@ -121,7 +154,13 @@ pub(crate) async fn create_user(
     };
     let record = state.store.create_user(&user).await?;
     state
-        .audit(&caller.actor, "user.create", Some(record.name.as_str()), "ok", json!({"role": record.role, "team": record.team}))
+        .audit(
+            &caller.actor,
+            "user.create",
+            Some(record.name.as_str()),
+            "ok",
+            json!({"role": record.role, "team": record.team}),
+        )
         .await?;
     let mut body = serde_json::to_value(&record).map_err(|e| AppError::Internal(e.to_string()))?;
     if generated {
@@ -146,14 +185,31 @@ pub(crate) async fn enable_user(
     set_disabled(state, caller, name, false).await
 }
 
-async fn set_disabled(state: AppState, caller: Caller, name: String, disabled: bool) -> AppResult<StatusCode> {
+async fn set_disabled(
+    state: AppState,
+    caller: Caller,
+    name: String,
+    disabled: bool,
+) -> AppResult<StatusCode> {
     caller.require_admin()?;
     let name = UserName::parse(&name).map_err(|e| AppError::BadRequest(e.to_string()))?;
     if !state.store.set_user_disabled(&name, disabled).await? {
         return Err(AppError::NotFound(format!("user {name}")));
     }
-    let action = if disabled { "user.disable" } else { "user.enable" };
-    state.audit(&caller.actor, action, Some(name.as_str()), "ok", json!(null)).await?;
+    let action = if disabled {
+        "user.disable"
+    } else {
+        "user.enable"
+    };
+    state
+        .audit(
+            &caller.actor,
+            action,
+            Some(name.as_str()),
+            "ok",
+            json!(null),
+        )
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -165,7 +221,10 @@ pub(crate) struct PutGroup {
     members: Vec<TeamId>,
 }
 
-pub(crate) async fn list_groups(State(state): State<AppState>, caller: Caller) -> AppResult<Json<serde_json::Value>> {
+pub(crate) async fn list_groups(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> AppResult<Json<serde_json::Value>> {
     caller.require_authenticated()?;
     let groups = state.store.list_sharing_groups().await?;
     let list: Vec<_> = groups
@@ -183,9 +242,18 @@ pub(crate) async fn put_group(
 ) -> AppResult<StatusCode> {
     let team = caller.require_admin()?.clone();
     let name = GroupName::parse(&name).map_err(|e| AppError::BadRequest(e.to_string()))?;
-    state.store.put_sharing_group(&name, &team, &req.members).await?;
     state
-        .audit(&caller.actor, "group.put", Some(name.as_str()), "ok", json!({"members": req.members}))
+        .store
+        .put_sharing_group(&name, &team, &req.members)
+        .await?;
+    state
+        .audit(
+            &caller.actor,
+            "group.put",
+            Some(name.as_str()),
+            "ok",
+            json!({"members": req.members}),
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -209,7 +277,10 @@ pub(crate) async fn audit_log(
     Ok(Json(state.store.audit_entries(page.after, limit).await?))
 }
 
-pub(crate) async fn audit_verify(State(state): State<AppState>, caller: Caller) -> AppResult<Json<serde_json::Value>> {
+pub(crate) async fn audit_verify(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> AppResult<Json<serde_json::Value>> {
     caller.require_admin()?;
     Ok(Json(match state.store.verify_audit().await? {
         AuditVerification::Intact { entries } => json!({"intact": true, "entries": entries}),

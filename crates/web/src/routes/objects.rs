@@ -17,7 +17,11 @@ use crate::error::{AppError, AppResult};
 use crate::ingest::ingest;
 use crate::state::AppState;
 
-pub(crate) async fn post(State(state): State<AppState>, caller: Caller, StixBody(body): StixBody) -> AppResult<Response> {
+pub(crate) async fn post(
+    State(state): State<AppState>,
+    caller: Caller,
+    StixBody(body): StixBody,
+) -> AppResult<Response> {
     let team = caller.require_writer()?.clone();
     let report = ingest(&state, &team, body).await?;
     let ids: Vec<&str> = report.stored.iter().map(|o| o.id.as_str()).collect();
@@ -30,8 +34,13 @@ pub(crate) async fn post(State(state): State<AppState>, caller: Caller, StixBody
             json!({"stored": ids, "duplicates": report.duplicates.len(), "failed": report.failures.len()}),
         )
         .await?;
-    let all_failed = report.stored.is_empty() && report.duplicates.is_empty() && !report.failures.is_empty();
-    let status = if all_failed { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let all_failed =
+        report.stored.is_empty() && report.duplicates.is_empty() && !report.failures.is_empty();
+    let status = if all_failed {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(report)).into_response())
 }
 
@@ -50,7 +59,13 @@ pub(crate) struct ListParams {
 
 fn comma_list(v: &Option<String>) -> Vec<String> {
     v.as_deref()
-        .map(|s| s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .map(|s| {
+            s.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -60,13 +75,19 @@ fn version_filter(v: Option<&str>) -> AppResult<VersionFilter> {
         "first" => VersionFilter::First,
         "all" => VersionFilter::All,
         other => VersionFilter::At(vec![Timestamp::parse(other).map_err(|e| {
-            AppError::BadRequest(format!("version must be last, first, all or a timestamp: {e}"))
+            AppError::BadRequest(format!(
+                "version must be last, first, all or a timestamp: {e}"
+            ))
         })?]),
     })
 }
 
 /// Objects the caller may see, and whether the query ran out of rows.
-pub(crate) async fn visible_objects(state: &AppState, caller: &Caller, mut query: ObjectQuery) -> AppResult<(Vec<StoredObject>, bool)> {
+pub(crate) async fn visible_objects(
+    state: &AppState,
+    caller: &Caller,
+    mut query: ObjectQuery,
+) -> AppResult<(Vec<StoredObject>, bool)> {
     let community = state.store.community().await?;
     query.access_keys = Some(viewer_keys(&caller.viewer, &community));
     let limit = query.limit;
@@ -80,19 +101,37 @@ pub(crate) async fn visible_objects(state: &AppState, caller: &Caller, mut query
 }
 
 /// Records every returned object that is not TLP:CLEAR.
-pub(crate) async fn audit_reads(state: &AppState, caller: &Caller, via: &str, objects: &[StoredObject]) -> AppResult<()> {
-    let restricted: Vec<&str> = objects.iter().filter(|o| o.tlp != Tlp::Clear).map(|o| o.id.as_str()).collect();
+pub(crate) async fn audit_reads(
+    state: &AppState,
+    caller: &Caller,
+    via: &str,
+    objects: &[StoredObject],
+) -> AppResult<()> {
+    let restricted: Vec<&str> = objects
+        .iter()
+        .filter(|o| o.tlp != Tlp::Clear)
+        .map(|o| o.id.as_str())
+        .collect();
     if restricted.is_empty() {
         return Ok(());
     }
     let subject = (restricted.len() == 1).then(|| restricted[0]);
     state
-        .audit(&caller.actor, "object.read", subject, "ok", json!({"via": via, "ids": restricted}))
+        .audit(
+            &caller.actor,
+            "object.read",
+            subject,
+            "ok",
+            json!({"via": via, "ids": restricted}),
+        )
         .await
 }
 
 /// Writes `{"objects":[…]}` around the stored bytes, without re-serialising.
-pub(crate) fn objects_envelope(objects: &[StoredObject], extra: &[(&str, serde_json::Value)]) -> String {
+pub(crate) fn objects_envelope(
+    objects: &[StoredObject],
+    extra: &[(&str, serde_json::Value)],
+) -> String {
     let size: usize = objects.iter().map(|o| o.raw.len() + 1).sum();
     let mut out = String::with_capacity(size + 64);
     out.push_str("{\"objects\":[");
@@ -136,7 +175,11 @@ pub(crate) async fn list(
     if let Some(last) = objects.last() {
         extra.push(("next", json!(last.date_added.to_micros_string())));
     }
-    Ok(([(header::CONTENT_TYPE, "application/json")], objects_envelope(&objects, &extra)).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        objects_envelope(&objects, &extra),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -169,12 +212,19 @@ pub(crate) async fn get(
         VersionFilter::All => versions,
         VersionFilter::First => vec![versions.remove(0)],
         VersionFilter::Last => versions.pop().into_iter().collect(),
-        VersionFilter::At(at) => versions.into_iter().filter(|o| o.version.is_some_and(|v| at.contains(&v))).collect(),
+        VersionFilter::At(at) => versions
+            .into_iter()
+            .filter(|o| o.version.is_some_and(|v| at.contains(&v)))
+            .collect(),
     };
     if selected.is_empty() {
         return Err(AppError::NotFound(format!("that version of {id}")));
     }
     audit_reads(&state, &caller, "api", &selected).await?;
-    let body = if !as_list { selected[0].raw.clone() } else { objects_envelope(&selected, &[]) };
+    let body = if !as_list {
+        selected[0].raw.clone()
+    } else {
+        objects_envelope(&selected, &[])
+    };
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }

@@ -57,6 +57,8 @@ pub(crate) async fn not_found() -> AppError {
 }
 
 pub(crate) async fn method_not_allowed() -> Response {
-    let body = Json(json!({"error": {"code": "method_not_allowed", "message": "method not allowed on this endpoint"}}));
+    let body = Json(
+        json!({"error": {"code": "method_not_allowed", "message": "method not allowed on this endpoint"}}),
+    );
     (StatusCode::METHOD_NOT_ALLOWED, body).into_response()
 }

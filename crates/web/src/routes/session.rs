@@ -34,12 +34,22 @@ pub(crate) async fn login(
         Ok(c) => c,
         Err(e) => {
             let actor = format!("user:{}", login.username);
-            state.audit(&actor, "login.password", Some(&login.username), "denied", json!(null)).await?;
+            state
+                .audit(
+                    &actor,
+                    "login.password",
+                    Some(&login.username),
+                    "denied",
+                    json!(null),
+                )
+                .await?;
             return Err(e);
         }
     };
     let Viewer::Member { team, user, role } = &caller.viewer else {
-        return Err(AppError::Internal("password sign-in produced a non-member".into()));
+        return Err(AppError::Internal(
+            "password sign-in produced a non-member".into(),
+        ));
     };
     let issued = issue_token();
     let expires_at = Timestamp::from_datetime(now().datetime() + Duration::hours(SESSION_HOURS));
@@ -57,7 +67,13 @@ pub(crate) async fn login(
         })
         .await?;
     state
-        .audit(&caller.actor, "login.password", Some(&login.username), "ok", json!({"token_id": issued.id}))
+        .audit(
+            &caller.actor,
+            "login.password",
+            Some(&login.username),
+            "ok",
+            json!({"token_id": issued.id}),
+        )
         .await?;
     Ok(Json(json!({
         "token": issued.secret,

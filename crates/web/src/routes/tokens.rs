@@ -35,7 +35,10 @@ fn default_scope() -> String {
     "*".into()
 }
 
-pub(crate) async fn list(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Vec<TokenRecord>>> {
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> AppResult<Json<Vec<TokenRecord>>> {
     caller.require_admin()?;
     Ok(Json(state.store.list_tokens().await?))
 }
@@ -58,8 +61,17 @@ pub(crate) async fn create(
         (None, Some(team)) => team,
         (None, None) => state.node.team_id.clone(),
     };
-    let record = create_token(&state, &caller.actor, team, req.user, req.role, req.label, req.scope, req.expires_in_days)
-        .await?;
+    let record = create_token(
+        &state,
+        &caller.actor,
+        team,
+        req.user,
+        req.role,
+        req.label,
+        req.scope,
+        req.expires_in_days,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(record)))
 }
 
@@ -77,7 +89,10 @@ pub async fn create_token(
     expires_in_days: Option<u32>,
 ) -> AppResult<serde_json::Value> {
     if !crate::auth::TOKEN_SCOPES.contains(&scope.as_str()) {
-        return Err(AppError::BadRequest(format!("scope {scope:?} is not one of {:?}", crate::auth::TOKEN_SCOPES)));
+        return Err(AppError::BadRequest(format!(
+            "scope {scope:?} is not one of {:?}",
+            crate::auth::TOKEN_SCOPES
+        )));
     }
     let issued = issue_token();
     let expires_at = expires_in_days
@@ -96,7 +111,13 @@ pub async fn create_token(
         })
         .await?;
     state
-        .audit(actor, "token.create", Some(&record.id), "ok", json!({"role": record.role, "team": record.team}))
+        .audit(
+            actor,
+            "token.create",
+            Some(&record.id),
+            "ok",
+            json!({"role": record.role, "team": record.team}),
+        )
         .await?;
     let mut body = serde_json::to_value(&record).map_err(|e| AppError::Internal(e.to_string()))?;
     body["token"] = json!(issued.secret);
@@ -112,6 +133,8 @@ pub(crate) async fn revoke(
     if !state.store.revoke_token(&id).await? {
         return Err(AppError::NotFound(format!("live token {id}")));
     }
-    state.audit(&caller.actor, "token.revoke", Some(&id), "ok", json!(null)).await?;
+    state
+        .audit(&caller.actor, "token.revoke", Some(&id), "ok", json!(null))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

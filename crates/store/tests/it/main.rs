@@ -1,0 +1,12 @@
+//! The store's tests, each run against SQLite and PostgreSQL.
+//!
+//! PostgreSQL comes from `VIGIA_TEST_DATABASE_URL` (default
+//! `postgres://root@127.0.0.1:5432/test`); every test gets a database of
+//! its own. An unreachable server fails the postgres tests.
+
+mod support;
+
+mod accounts;
+mod audit;
+mod objects;
+mod store;
