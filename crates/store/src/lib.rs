@@ -8,6 +8,7 @@
 //! - `teams`, `users`, `tokens`, `groups`: the node's organisations,
 //!   people, credentials and sharing groups.
 //! - `audit`: the append-only, hash-chained audit log.
+//! - [`ingest`]: the one path by which objects enter, for every interface.
 //!
 //! Architecture invariant: this is the only crate that contains SQL. It
 //! never decides who may see what: it selects candidates by access key and
@@ -17,6 +18,7 @@ mod audit;
 mod db;
 mod error;
 mod groups;
+pub mod ingest;
 mod objects;
 mod records;
 mod sql;

@@ -6,7 +6,6 @@
 //! - [`auth`]: [`Caller`], from a bearer token, HTTP Basic, or no one.
 //! - [`credentials`]: argon2id passwords and token secrets.
 //! - [`body`]: size-limited, content-type-checked bodies.
-//! - [`ingest`]: the single ingest path (validate, address, store).
 //! - `routes`: one module per resource.
 //!
 //! Architecture invariant: every handler that returns objects filters them
@@ -16,7 +15,6 @@ pub mod auth;
 pub mod body;
 pub mod credentials;
 pub mod error;
-pub mod ingest;
 mod routes;
 pub mod state;
 

@@ -9,13 +9,37 @@ use serde::Deserialize;
 use serde_json::json;
 use vigia_policy::{may_view, viewer_keys};
 use vigia_stix::{StixId, Timestamp, Tlp};
+use vigia_store::ingest::{ingest, IngestError, IngestReport};
 use vigia_store::{ObjectQuery, StoredObject, VersionFilter};
 
 use crate::auth::Caller;
 use crate::body::StixBody;
 use crate::error::{AppError, AppResult};
-use crate::ingest::ingest;
 use crate::state::AppState;
+
+/// The store's ingest path, with its errors mapped for HTTP and counted.
+pub(crate) async fn ingest_body(
+    state: &AppState,
+    team: &vigia_policy::TeamId,
+    body: String,
+) -> AppResult<IngestReport> {
+    let report = ingest(
+        &state.store,
+        state.schemas.clone(),
+        state.node.default_tlp,
+        team,
+        body,
+    )
+    .await
+    .map_err(|e| match e {
+        IngestError::Envelope(e) => AppError::BadRequest(e.to_string()),
+        IngestError::Store(e) => AppError::from(e),
+        IngestError::Worker(e) => AppError::Internal(e),
+    })?;
+    metrics::counter!("vigia_objects_stored_total").increment(report.stored.len() as u64);
+    metrics::counter!("vigia_objects_rejected_total").increment(report.failures.len() as u64);
+    Ok(report)
+}
 
 pub(crate) async fn post(
     State(state): State<AppState>,
@@ -23,7 +47,7 @@ pub(crate) async fn post(
     StixBody(body): StixBody,
 ) -> AppResult<Response> {
     let team = caller.require_writer()?.clone();
-    let report = ingest(&state, &team, body).await?;
+    let report = ingest_body(&state, &team, body).await?;
     let ids: Vec<&str> = report.stored.iter().map(|o| o.id.as_str()).collect();
     state
         .audit(

@@ -1,13 +1,15 @@
 //! The one ingest path every interface uses: split, validate, address,
 //! store. Good objects are stored, bad ones reported; none is half-stored.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use vigia_policy::{object_keys, Audience, TeamId};
-use vigia_stix::{split_objects, StixObject};
-use vigia_store::{InsertOutcome, NewObject};
+use vigia_stix::{split_objects, SchemaSet, StixObject, Tlp};
 
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::db::Store;
+use crate::error::StoreError;
+use crate::objects::{InsertOutcome, NewObject};
 
 /// Objects stored per transaction.
 const BATCH: usize = 1000;
@@ -42,22 +44,33 @@ struct Accepted {
     keys: Vec<String>,
 }
 
+/// Why a whole submission was refused before any object was looked at.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("{0}")]
+    Envelope(#[from] vigia_stix::BundleError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("validation worker failed: {0}")]
+    Worker(String),
+}
+
 /// Validates and stores every object in `body` (a bundle or one object)
-/// as originated by `originator`.
+/// as originated by `originator`; objects without a TLP get `default_tlp`.
 pub async fn ingest(
-    state: &AppState,
+    store: &Store,
+    schemas: Arc<SchemaSet>,
+    default_tlp: Tlp,
     originator: &TeamId,
     body: String,
-) -> Result<IngestReport, AppError> {
-    let schemas = state.schemas.clone();
-    let default_tlp = state.node.default_tlp;
+) -> Result<IngestReport, IngestError> {
     let originator_owned = originator.clone();
     // Validation is CPU work; keep it off the async workers.
     let (accepted, failures) = tokio::task::spawn_blocking(move || {
         validate_all(&body, &schemas, default_tlp, &originator_owned)
     })
     .await
-    .map_err(|e| AppError::Internal(e.to_string()))??;
+    .map_err(|e| IngestError::Worker(e.to_string()))??;
 
     let mut report = IngestReport {
         failures,
@@ -72,7 +85,7 @@ pub async fn ingest(
                 access_keys: &a.keys,
             })
             .collect();
-        let outcomes = state.store.insert_objects(&batch).await?;
+        let outcomes = store.insert_objects(&batch).await?;
         for (a, outcome) in chunk.iter().zip(outcomes) {
             let (list, date_added) = match outcome {
                 InsertOutcome::Stored { date_added } => (&mut report.stored, date_added),
@@ -85,18 +98,16 @@ pub async fn ingest(
             });
         }
     }
-    metrics::counter!("vigia_objects_stored_total").increment(report.stored.len() as u64);
-    metrics::counter!("vigia_objects_rejected_total").increment(report.failures.len() as u64);
     Ok(report)
 }
 
 fn validate_all(
     body: &str,
-    schemas: &vigia_stix::SchemaSet,
-    default_tlp: vigia_stix::Tlp,
+    schemas: &SchemaSet,
+    default_tlp: Tlp,
     originator: &TeamId,
-) -> Result<(Vec<Accepted>, Vec<Failure>), AppError> {
-    let raws = split_objects(body).map_err(|e| AppError::BadRequest(e.to_string()))?;
+) -> Result<(Vec<Accepted>, Vec<Failure>), IngestError> {
+    let raws = split_objects(body)?;
     let mut accepted = Vec::with_capacity(raws.len());
     let mut failures = Vec::new();
     for (index, raw) in raws.into_iter().enumerate() {
