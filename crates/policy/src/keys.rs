@@ -82,3 +82,13 @@ pub fn viewer_keys(viewer: &Viewer, community: &Community) -> Vec<String> {
     keys.dedup();
     keys
 }
+
+/// Keys confined to one collection: an object in collection `c` is indexed
+/// under `c|key` as well as `key`, so a collection is paged by key ranges
+/// like the whole node.
+pub fn collection_keys<'a>(
+    collection: &'a str,
+    keys: &'a [String],
+) -> impl Iterator<Item = String> + 'a {
+    keys.iter().map(move |k| format!("c:{collection}|{k}"))
+}

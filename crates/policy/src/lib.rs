@@ -25,6 +25,6 @@ pub mod role;
 pub use access::{may_view, Community, Viewer};
 pub use audience::{Audience, AudienceError};
 pub use ids::{GroupName, NameError, TeamId, UserName, UserRef};
-pub use keys::{object_keys, viewer_keys};
+pub use keys::{collection_keys, object_keys, viewer_keys};
 pub use role::Role;
 pub use vigia_stix::Tlp;

@@ -7,7 +7,7 @@ use serde_json::value::RawValue;
 pub enum BundleError {
     #[error("body is not valid JSON: {0}")]
     Json(String),
-    #[error("body is neither a STIX bundle nor a STIX object (no \"type\" property)")]
+    #[error("body is neither a STIX bundle, a TAXII envelope nor a STIX object (no \"type\" or \"objects\" property)")]
     NotStix,
     #[error("bundle has no \"objects\" array")]
     NoObjects,
@@ -36,7 +36,11 @@ pub fn split_objects(body: &str) -> Result<Vec<&str>, BundleError> {
             .map(RawValue::get)
             .collect()),
         Some(_) => Ok(vec![raw.get()]),
-        None => Err(BundleError::NotStix),
+        // A TAXII envelope: objects without a bundle around them.
+        None => envelope
+            .objects
+            .map(|o| o.into_iter().map(RawValue::get).collect())
+            .ok_or(BundleError::NotStix),
     }
 }
 
@@ -58,6 +62,12 @@ mod tests {
             split_objects(body).unwrap(),
             vec![r#"{"type":"indicator"}"#]
         );
+    }
+
+    #[test]
+    fn a_taxii_envelope_gives_its_objects() {
+        let body = r#"{"objects":[{"type":"x"}],"more":false}"#;
+        assert_eq!(split_objects(body).unwrap(), vec![r#"{"type":"x"}"#]);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use serde::Serialize;
-use vigia_policy::{object_keys, Audience, TeamId};
+use vigia_policy::{collection_keys, object_keys, Audience, TeamId};
 use vigia_stix::{split_objects, SchemaSet, StixObject, Tlp};
 
 use crate::db::Store;
@@ -55,22 +55,33 @@ pub enum IngestError {
     Worker(String),
 }
 
+/// Chooses the collections an object belongs to.
+pub type CollectionRouter = Arc<dyn Fn(&StixObject) -> Vec<String> + Send + Sync>;
+
+/// Where objects come from and where they go.
+#[derive(Clone)]
+pub struct IngestContext {
+    pub schemas: Arc<SchemaSet>,
+    /// The TLP given to objects that carry none.
+    pub default_tlp: Tlp,
+    pub router: CollectionRouter,
+}
+
 /// Validates and stores every object in `body` (a bundle or one object)
-/// as originated by `originator`; objects without a TLP get `default_tlp`.
+/// as originated by `originator`.
 pub async fn ingest(
     store: &Store,
-    schemas: Arc<SchemaSet>,
-    default_tlp: Tlp,
+    ctx: &IngestContext,
     originator: &TeamId,
     body: String,
 ) -> Result<IngestReport, IngestError> {
     let originator_owned = originator.clone();
+    let ctx = ctx.clone();
     // Validation is CPU work; keep it off the async workers.
-    let (accepted, failures) = tokio::task::spawn_blocking(move || {
-        validate_all(&body, &schemas, default_tlp, &originator_owned)
-    })
-    .await
-    .map_err(|e| IngestError::Worker(e.to_string()))??;
+    let (accepted, failures) =
+        tokio::task::spawn_blocking(move || validate_all(&body, &ctx, &originator_owned))
+            .await
+            .map_err(|e| IngestError::Worker(e.to_string()))??;
 
     let mut report = IngestReport {
         failures,
@@ -103,10 +114,10 @@ pub async fn ingest(
 
 fn validate_all(
     body: &str,
-    schemas: &SchemaSet,
-    default_tlp: Tlp,
+    ctx: &IngestContext,
     originator: &TeamId,
 ) -> Result<(Vec<Accepted>, Vec<Failure>), IngestError> {
+    let (schemas, default_tlp) = (&*ctx.schemas, ctx.default_tlp);
     let raws = split_objects(body)?;
     let mut accepted = Vec::with_capacity(raws.len());
     let mut failures = Vec::new();
@@ -125,7 +136,12 @@ fn validate_all(
                     path: format!("/extensions/{}", vigia_stix::DISTRIBUTION_EXTENSION_ID),
                     reason: e.to_string(),
                 })?;
-            let keys = object_keys(&audience);
+            let mut keys = object_keys(&audience);
+            let scoped: Vec<String> = (ctx.router)(&object)
+                .iter()
+                .flat_map(|c| collection_keys(c, &keys).collect::<Vec<_>>())
+                .collect();
+            keys.extend(scoped);
             Ok(Accepted {
                 object,
                 audience,

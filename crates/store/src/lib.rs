@@ -22,6 +22,7 @@ pub mod ingest;
 mod objects;
 mod records;
 mod sql;
+mod status;
 mod teams;
 mod tokens;
 mod users;

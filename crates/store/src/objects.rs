@@ -56,6 +56,12 @@ pub enum VersionFilter {
     First,
     /// Versions equal to any of these.
     At(Vec<Timestamp>),
+    /// Any union of first, last and given versions (TAXII `match[version]`).
+    Select {
+        first: bool,
+        last: bool,
+        at: Vec<Timestamp>,
+    },
 }
 
 /// A page query in `date_added` order. All filters combine with AND.

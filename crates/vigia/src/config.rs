@@ -10,6 +10,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 use vigia_stix::Tlp;
+use vigia_web::taxii::{default_collections, CollectionConfig};
 
 pub(crate) const CONFIG_FILE: &str = "vigia.toml";
 pub(crate) const KEY_FILE: &str = "node.key";
@@ -27,6 +28,7 @@ const KEYS: &[&str] = &[
     "max_body_bytes",
     "shutdown_grace_secs",
     "log_format",
+    "taxii_public",
 ];
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -45,6 +47,10 @@ pub(crate) struct Config {
     pub(crate) max_body_bytes: usize,
     pub(crate) shutdown_grace_secs: u64,
     pub(crate) log_format: LogFormat,
+    /// Offer the anonymous, TLP:CLEAR-only TAXII API root.
+    pub(crate) taxii_public: bool,
+    /// The TAXII collections (`[[collections]]`); defaults when absent.
+    pub(crate) collections: Vec<CollectionConfig>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +69,8 @@ struct Defaults {
     max_body_bytes: usize,
     shutdown_grace_secs: u64,
     log_format: LogFormat,
+    taxii_public: bool,
+    collections: Vec<CollectionConfig>,
 }
 
 impl Default for Defaults {
@@ -73,6 +81,8 @@ impl Default for Defaults {
             max_body_bytes: 64 * 1024 * 1024,
             shutdown_grace_secs: 30,
             log_format: LogFormat::Text,
+            taxii_public: false,
+            collections: default_collections(),
         }
     }
 }
@@ -189,6 +199,8 @@ fn toml_lines(c: &Config) -> anyhow::Result<String> {
         c.shutdown_grace_secs
     ));
     out.push_str("log_format = \"text\"\n");
+    out.push_str(&format!("taxii_public = {}\n", c.taxii_public));
+    out.push_str("# TAXII collections: the built-in defaults apply unless [[collections]] tables are given.\n");
     Ok(out)
 }
 
@@ -209,6 +221,8 @@ mod tests {
             max_body_bytes: 10,
             shutdown_grace_secs: 5,
             log_format: LogFormat::Text,
+            taxii_public: false,
+            collections: default_collections(),
         }
     }
 

@@ -6,7 +6,8 @@
 //! - [`auth`]: [`Caller`], from a bearer token, HTTP Basic, or no one.
 //! - [`credentials`]: argon2id passwords and token secrets.
 //! - [`body`]: size-limited, content-type-checked bodies.
-//! - `routes`: one module per resource.
+//! - `routes`: one module per resource of the JSON API.
+//! - [`taxii`]: the TAXII 2.1 server.
 //!
 //! Architecture invariant: every handler that returns objects filters them
 //! through `vigia_policy::may_view` and audits non-CLEAR reads.
@@ -17,6 +18,7 @@ pub mod credentials;
 pub mod error;
 mod routes;
 pub mod state;
+pub mod taxii;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -34,7 +36,7 @@ pub use auth::Caller;
 pub use error::{AppError, AppResult};
 pub use routes::admin::{new_team_id, parse_country};
 pub use routes::tokens::create_token;
-pub use state::{AppState, Limits, NodeContext};
+pub use state::{AppState, Limits, NodeContext, TaxiiSettings};
 
 /// Every route of the node.
 pub fn router(state: AppState) -> Router {
@@ -60,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .nest("/api", api)
+        .merge(taxii::router())
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)
         .layer(middleware::from_fn(record_metrics))

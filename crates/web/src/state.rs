@@ -6,7 +6,10 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use time::OffsetDateTime;
 use vigia_policy::TeamId;
 use vigia_stix::{SchemaSet, Timestamp, Tlp};
+use vigia_store::ingest::IngestContext;
 use vigia_store::{AuditEvent, Store};
+
+use crate::taxii::CollectionConfig;
 
 use crate::error::AppError;
 
@@ -15,6 +18,7 @@ use crate::error::AppError;
 pub struct NodeContext {
     pub node_id: String,
     pub team_id: TeamId,
+    pub team_name: String,
     pub country: String,
     pub public_url: String,
     /// Base64 Ed25519 public key and its fingerprint.
@@ -41,6 +45,14 @@ impl Default for Limits {
     }
 }
 
+/// The TAXII 2.1 interface's settings.
+#[derive(Clone, Debug)]
+pub struct TaxiiSettings {
+    pub collections: Vec<CollectionConfig>,
+    /// Serve the anonymous, TLP:CLEAR-only API root at `/taxii2/public/`.
+    pub public_root: bool,
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
@@ -48,6 +60,37 @@ pub struct AppState {
     pub node: Arc<NodeContext>,
     pub limits: Limits,
     pub metrics: Option<PrometheusHandle>,
+    pub taxii: Arc<TaxiiSettings>,
+    /// Validation, default TLP and collection routing for every ingest.
+    pub ingest: IngestContext,
+}
+
+impl AppState {
+    /// Builds the state; the ingest context follows from the collections.
+    pub fn new(
+        store: Store,
+        node: NodeContext,
+        limits: Limits,
+        metrics: Option<PrometheusHandle>,
+        taxii: TaxiiSettings,
+    ) -> Result<Self, vigia_stix::schema::SchemaBuildError> {
+        let schemas = Arc::new(SchemaSet::new()?);
+        let collections = taxii.collections.clone();
+        let ingest = IngestContext {
+            schemas: schemas.clone(),
+            default_tlp: node.default_tlp,
+            router: Arc::new(move |o| crate::taxii::route(&collections, o)),
+        };
+        Ok(Self {
+            store,
+            schemas,
+            node: Arc::new(node),
+            limits,
+            metrics,
+            taxii: Arc::new(taxii),
+            ingest,
+        })
+    }
 }
 
 impl AppState {

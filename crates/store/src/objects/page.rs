@@ -317,5 +317,22 @@ fn push_filters<'a>(stmt: &mut Stmt<'a>, q: &'a ObjectQuery) {
                 .bind_list(versions.iter().map(|v| v.version_key()))
                 .sql(")");
         }
+        VersionFilter::Select { first, last, at } => {
+            stmt.sql(" AND (1 = 0");
+            if *last {
+                stmt.sql(" OR o.is_latest = 1");
+            }
+            if *first {
+                stmt.sql(
+                    " OR o.version = (SELECT MIN(f.version) FROM objects f WHERE f.id = o.id)",
+                );
+            }
+            if !at.is_empty() {
+                stmt.sql(" OR o.version IN (")
+                    .bind_list(at.iter().map(|v| v.version_key()))
+                    .sql(")");
+            }
+            stmt.sql(")");
+        }
     }
 }

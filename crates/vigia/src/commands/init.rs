@@ -70,6 +70,8 @@ async fn create_node(
         max_body_bytes: 64 * 1024 * 1024,
         shutdown_grace_secs: 30,
         log_format: LogFormat::Text,
+        taxii_public: false,
+        collections: vigia_web::taxii::default_collections(),
     };
     let url = args
         .database_url

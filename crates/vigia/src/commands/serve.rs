@@ -1,15 +1,13 @@
 //! `vigia serve`: run one national node.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
 use vigia_policy::TeamId;
 use vigia_sign::NodeKey;
-use vigia_stix::SchemaSet;
-use vigia_web::{AppState, Limits, NodeContext};
+use vigia_web::{AppState, Limits, NodeContext, TaxiiSettings};
 
 use crate::cli::ServeArgs;
 use crate::config::{LogFormat, Overrides, KEY_FILE};
@@ -52,24 +50,25 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Some(url) => url.clone(),
         None => format!("http://{local}"),
     };
-    let state = AppState {
-        store: store.clone(),
-        schemas: Arc::new(SchemaSet::new()?),
-        node: Arc::new(NodeContext {
-            node_id: config.node_id.clone(),
-            team_id,
-            country: config.country.clone(),
-            public_url: public_url.clone(),
-            public_key: key.public().to_base64(),
-            key_fingerprint: key.public().fingerprint(),
-            default_tlp: config.default_tlp,
-        }),
-        limits: Limits {
-            max_body_bytes: config.max_body_bytes,
-            ..Limits::default()
-        },
-        metrics,
+    let node = NodeContext {
+        node_id: config.node_id.clone(),
+        team_id,
+        team_name: config.team_name.clone(),
+        country: config.country.clone(),
+        public_url: public_url.clone(),
+        public_key: key.public().to_base64(),
+        key_fingerprint: key.public().fingerprint(),
+        default_tlp: config.default_tlp,
     };
+    let limits = Limits {
+        max_body_bytes: config.max_body_bytes,
+        ..Limits::default()
+    };
+    let taxii = TaxiiSettings {
+        collections: config.collections.clone(),
+        public_root: config.taxii_public,
+    };
+    let state = AppState::new(store.clone(), node, limits, metrics, taxii)?;
     tracing::info!(%local, node_id = %config.node_id, backend = ?store.backend(), "vigia node listening");
     if config.log_format == LogFormat::Text {
         // A plain line for scripts and tests that start a node on port 0.

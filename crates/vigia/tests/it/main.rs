@@ -11,3 +11,4 @@ mod http_errors;
 mod objects;
 mod postgres;
 mod shutdown;
+mod taxii_server;

@@ -23,19 +23,28 @@ pub(crate) async fn ingest_body(
     team: &vigia_policy::TeamId,
     body: String,
 ) -> AppResult<IngestReport> {
-    let report = ingest(
-        &state.store,
-        state.schemas.clone(),
-        state.node.default_tlp,
-        team,
-        body,
-    )
-    .await
-    .map_err(|e| match e {
-        IngestError::Envelope(e) => AppError::BadRequest(e.to_string()),
-        IngestError::Store(e) => AppError::from(e),
-        IngestError::Worker(e) => AppError::Internal(e),
-    })?;
+    ingest_body_with(state, team, body, None).await
+}
+
+/// As [`ingest_body`], filing every object in `collection` when given
+/// (a TAXII POST) instead of routing each by its type.
+pub(crate) async fn ingest_body_with(
+    state: &AppState,
+    team: &vigia_policy::TeamId,
+    body: String,
+    collection: Option<String>,
+) -> AppResult<IngestReport> {
+    let mut ctx = state.ingest.clone();
+    if let Some(c) = collection {
+        ctx.router = std::sync::Arc::new(move |_| vec![c.clone()]);
+    }
+    let report = ingest(&state.store, &ctx, team, body)
+        .await
+        .map_err(|e| match e {
+            IngestError::Envelope(e) => AppError::BadRequest(e.to_string()),
+            IngestError::Store(e) => AppError::from(e),
+            IngestError::Worker(e) => AppError::Internal(e),
+        })?;
     metrics::counter!("vigia_objects_stored_total").increment(report.stored.len() as u64);
     metrics::counter!("vigia_objects_rejected_total").increment(report.failures.len() as u64);
     Ok(report)
@@ -240,6 +249,11 @@ pub(crate) async fn get(
             .into_iter()
             .filter(|o| o.version.is_some_and(|v| at.contains(&v)))
             .collect(),
+        VersionFilter::Select { .. } => {
+            return Err(AppError::BadRequest(
+                "version must be last, first, all or one timestamp".into(),
+            ))
+        }
     };
     if selected.is_empty() {
         return Err(AppError::NotFound(format!("that version of {id}")));

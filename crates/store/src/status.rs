@@ -1,0 +1,74 @@
+//! TAXII status resources, stored as JSON so every replica can serve them.
+
+use crate::db::Store;
+use crate::error::StoreError;
+use crate::sql::now;
+
+impl Store {
+    /// Stores a status resource under its id.
+    #[tracing::instrument(skip_all)]
+    pub async fn put_taxii_status(
+        &self,
+        id: &str,
+        body: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO taxii_status (id, created_at, body) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(now().unix_micros())
+            .bind(body.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The status resource with this id, if any.
+    #[tracing::instrument(skip_all)]
+    pub async fn taxii_status(&self, id: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT body FROM taxii_status WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|(body,)| {
+            serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+                what: format!("taxii status {id}"),
+                reason: e.to_string(),
+            })
+        })
+        .transpose()
+    }
+
+    /// Deletes the given versions (by `date_added`) of one object, with
+    /// their access keys, in one transaction. Returns how many were deleted.
+    #[tracing::instrument(skip_all)]
+    pub async fn delete_object_versions(
+        &self,
+        id: &vigia_stix::StixId,
+        date_added: &[vigia_stix::Timestamp],
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut deleted = 0;
+        for d in date_added {
+            let micros = d.unix_micros();
+            sqlx::query("DELETE FROM object_access WHERE date_added = $1")
+                .bind(micros)
+                .execute(&mut *tx)
+                .await?;
+            deleted += sqlx::query("DELETE FROM objects WHERE date_added = $1 AND id = $2")
+                .bind(micros)
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
+        // The newest remaining version becomes the latest again.
+        sqlx::query(
+            "UPDATE objects SET is_latest = 1 WHERE id = $1 AND version = \
+             (SELECT MAX(version) FROM objects WHERE id = $1)",
+        )
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(deleted)
+    }
+}
