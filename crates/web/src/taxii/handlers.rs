@@ -10,14 +10,14 @@ use vigia_policy::{collection_keys, may_view, viewer_keys};
 use vigia_store::{ObjectQuery, StoredObject, VersionFilter};
 use vigia_taxii::media::{check_accept, check_content_type};
 use vigia_taxii::{
-    ApiRoot, Collection, Collections, Cursor, Discovery, Filter, ManifestRecord, VersionMatch,
-    STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE,
+    ApiRoot, Collection, Collections, Cursor, Discovery, Filter, ManifestRecord, Status,
+    StatusDetail, VersionMatch, STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE,
 };
 
 use super::{taxii_json, CollectionConfig, TaxiiResult};
 use crate::auth::Caller;
 use crate::error::AppError;
-use crate::routes::objects::audit_reads;
+use crate::routes::objects::{audit_reads, ingest_body_with};
 use crate::state::AppState;
 
 const API_ROOT: &str = "api";
@@ -403,196 +403,182 @@ pub(crate) async fn versions(
     ))
 }
 
-pub(crate) mod objects {
-    use super::*;
-    use crate::routes::objects::ingest_body_with;
-    use vigia_taxii::{Status, StatusDetail};
-
-    pub(crate) async fn get(
-        State(state): State<AppState>,
-        caller: Caller,
-        headers: HeaderMap,
-        Path((name, id)): Path<(String, String)>,
-        Query(params): Params,
-    ) -> TaxiiResult<Response> {
-        let root = root(&state, &name, caller, &headers)?;
-        let c = readable(&state, &id, &root)?;
-        let filter = parse_filter(&params)?;
-        let page = page(&state, &root, c, &filter, filter.ids.clone()).await?;
-        audit_reads(&state, &root.caller, "taxii", &page.objects).await?;
-        Ok(taxii_json(
-            StatusCode::OK,
-            envelope(&page),
-            date_headers(&page.objects),
-        ))
-    }
-
-    pub(crate) async fn post(
-        State(state): State<AppState>,
-        caller: Caller,
-        headers: HeaderMap,
-        Path((name, id)): Path<(String, String)>,
-        body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-    ) -> TaxiiResult<Response> {
-        let root = root(&state, &name, caller, &headers)?;
-        let c = find_collection(&state, &id, &root)?;
-        if !can_write(c, &root) {
-            return Err(
-                AppError::Forbidden(format!("no write permission on collection {id}")).into(),
-            );
-        }
-        check_content_type(headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok())).map_err(
-            |e| AppError::UnsupportedMediaType {
-                found: e.to_string(),
-                expected: TAXII_MEDIA_TYPE,
-            },
-        )?;
-        let body = body.map_err(|_| AppError::PayloadTooLarge {
-            limit: state.limits.max_body_bytes,
-        })?;
-        let body = String::from_utf8(body.to_vec())
-            .map_err(|_| AppError::BadRequest("body is not UTF-8".into()))?;
-        let team = root.caller.require_writer()?.clone();
-        let requested = crate::state::now();
-        let collection_id = c.id();
-        let report = ingest_body_with(&state, &team, body, Some(collection_id.clone())).await?;
-        let detail = |id: &str, version: &Option<String>, message: Option<String>| StatusDetail {
-            id: id.to_owned(),
-            version: version.clone().unwrap_or_default(),
-            message,
-        };
-        let mut successes: Vec<StatusDetail> = report
-            .stored
-            .iter()
-            .map(|o| detail(&o.id, &o.version, None))
-            .collect();
-        successes.extend(
-            report
-                .duplicates
-                .iter()
-                .map(|o| detail(&o.id, &o.version, Some("already stored".into()))),
-        );
-        let failures: Vec<StatusDetail> = report
-            .failures
-            .iter()
-            .map(|f| StatusDetail {
-                id: f
-                    .id
-                    .clone()
-                    .unwrap_or_else(|| format!("object #{}", f.index)),
-                version: String::new(),
-                message: Some(format!(
-                    "{} (at {})",
-                    f.reason,
-                    if f.path.is_empty() { "/" } else { &f.path }
-                )),
-            })
-            .collect();
-        let status = Status {
-            id: uuid::Uuid::new_v4().to_string(),
-            status: "complete".into(),
-            request_timestamp: Some(requested.to_micros_string()),
-            total_count: (successes.len() + failures.len()) as u64,
-            success_count: successes.len() as u64,
-            successes,
-            failure_count: failures.len() as u64,
-            failures,
-            pending_count: 0,
-            pendings: vec![],
-        };
-        let body = serde_json::to_value(&status).map_err(|e| AppError::Internal(e.to_string()))?;
-        state.store.put_taxii_status(&status.id, &body).await?;
-        let stored: Vec<&str> = report.stored.iter().map(|o| o.id.as_str()).collect();
-        state
-            .audit(
-                &root.caller.actor,
-                "object.ingest",
-                Some(&collection_id),
-                "ok",
-                json!({"via": "taxii", "stored": stored, "duplicates": report.duplicates.len(), "failed": report.failures.len()}),
-            )
-            .await?;
-        Ok(taxii_json(
-            StatusCode::ACCEPTED,
-            body.to_string(),
-            HeaderMap::new(),
-        ))
-    }
+pub(crate) async fn objects_get(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path((name, id)): Path<(String, String)>,
+    Query(params): Params,
+) -> TaxiiResult<Response> {
+    let root = root(&state, &name, caller, &headers)?;
+    let c = readable(&state, &id, &root)?;
+    let filter = parse_filter(&params)?;
+    let page = page(&state, &root, c, &filter, filter.ids.clone()).await?;
+    audit_reads(&state, &root.caller, "taxii", &page.objects).await?;
+    Ok(taxii_json(
+        StatusCode::OK,
+        envelope(&page),
+        date_headers(&page.objects),
+    ))
 }
 
-pub(crate) mod object {
-    use super::*;
-
-    pub(crate) async fn get(
-        State(state): State<AppState>,
-        caller: Caller,
-        headers: HeaderMap,
-        Path((name, id, object_id)): Path<(String, String, String)>,
-        Query(params): Params,
-    ) -> TaxiiResult<Response> {
-        let root = root(&state, &name, caller, &headers)?;
-        let c = readable(&state, &id, &root)?;
-        let filter = parse_filter(&params)?;
-        let page = page(&state, &root, c, &filter, vec![object_id.clone()]).await?;
-        if page.objects.is_empty() && filter.next.is_none() {
-            return Err(AppError::NotFound(format!("object {object_id}")).into());
-        }
-        audit_reads(&state, &root.caller, "taxii", &page.objects).await?;
-        Ok(taxii_json(
-            StatusCode::OK,
-            envelope(&page),
-            date_headers(&page.objects),
-        ))
+pub(crate) async fn objects_post(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path((name, id)): Path<(String, String)>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> TaxiiResult<Response> {
+    let root = root(&state, &name, caller, &headers)?;
+    let c = find_collection(&state, &id, &root)?;
+    if !can_write(c, &root) {
+        return Err(AppError::Forbidden(format!("no write permission on collection {id}")).into());
     }
+    check_content_type(headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok())).map_err(|e| {
+        AppError::UnsupportedMediaType {
+            found: e.to_string(),
+            expected: TAXII_MEDIA_TYPE,
+        }
+    })?;
+    let body = body.map_err(|_| AppError::PayloadTooLarge {
+        limit: state.limits.max_body_bytes,
+    })?;
+    let body = String::from_utf8(body.to_vec())
+        .map_err(|_| AppError::BadRequest("body is not UTF-8".into()))?;
+    let team = root.caller.require_writer()?.clone();
+    let requested = crate::state::now();
+    let collection_id = c.id();
+    let report = ingest_body_with(&state, &team, body, Some(collection_id.clone())).await?;
+    let detail = |id: &str, version: &Option<String>, message: Option<String>| StatusDetail {
+        id: id.to_owned(),
+        version: version.clone().unwrap_or_default(),
+        message,
+    };
+    let mut successes: Vec<StatusDetail> = report
+        .stored
+        .iter()
+        .map(|o| detail(&o.id, &o.version, None))
+        .collect();
+    successes.extend(
+        report
+            .duplicates
+            .iter()
+            .map(|o| detail(&o.id, &o.version, Some("already stored".into()))),
+    );
+    let failures: Vec<StatusDetail> = report
+        .failures
+        .iter()
+        .map(|f| StatusDetail {
+            id: f
+                .id
+                .clone()
+                .unwrap_or_else(|| format!("object #{}", f.index)),
+            version: String::new(),
+            message: Some(format!(
+                "{} (at {})",
+                f.reason,
+                if f.path.is_empty() { "/" } else { &f.path }
+            )),
+        })
+        .collect();
+    let status = Status {
+        id: uuid::Uuid::new_v4().to_string(),
+        status: "complete".into(),
+        request_timestamp: Some(requested.to_micros_string()),
+        total_count: (successes.len() + failures.len()) as u64,
+        success_count: successes.len() as u64,
+        successes,
+        failure_count: failures.len() as u64,
+        failures,
+        pending_count: 0,
+        pendings: vec![],
+    };
+    let body = serde_json::to_value(&status).map_err(|e| AppError::Internal(e.to_string()))?;
+    state.store.put_taxii_status(&status.id, &body).await?;
+    let stored: Vec<&str> = report.stored.iter().map(|o| o.id.as_str()).collect();
+    state
+        .audit(
+            &root.caller.actor,
+            "object.ingest",
+            Some(&collection_id),
+            "ok",
+            json!({"via": "taxii", "stored": stored, "duplicates": report.duplicates.len(), "failed": report.failures.len()}),
+        )
+        .await?;
+    Ok(taxii_json(
+        StatusCode::ACCEPTED,
+        body.to_string(),
+        HeaderMap::new(),
+    ))
+}
 
-    /// Deletes the selected versions (all, unless `match[version]` says
-    /// otherwise). Only the originating team or an admin may delete.
-    pub(crate) async fn delete(
-        State(state): State<AppState>,
-        caller: Caller,
-        headers: HeaderMap,
-        Path((name, id, object_id)): Path<(String, String, String)>,
-        Query(params): Params,
-    ) -> TaxiiResult<Response> {
-        let root = root(&state, &name, caller, &headers)?;
-        let c = find_collection(&state, &id, &root)?;
-        if !can_write(c, &root) {
-            return Err(
-                AppError::Forbidden(format!("no write permission on collection {id}")).into(),
-            );
-        }
-        let mut filter = parse_filter(&params)?;
-        if !params.iter().any(|(k, _)| k == "match[version]") {
-            filter.versions = VersionMatch {
-                all: true,
-                ..VersionMatch::default()
-            };
-        }
-        filter.limit = Some(state.limits.max_page);
-        let page = page(&state, &root, c, &filter, vec![object_id.clone()]).await?;
-        if page.objects.is_empty() {
-            return Err(AppError::NotFound(format!("object {object_id}")).into());
-        }
-        let is_admin = root.caller.role().is_some_and(|r| r.can_administer());
-        let own = |o: &StoredObject| o.audience.originator.as_ref() == root.caller.team();
-        if !is_admin && !page.objects.iter().all(own) {
-            return Err(AppError::Forbidden(
-                "only the originating team or an admin may delete an object".into(),
-            )
-            .into());
-        }
-        let stix_id = page.objects[0].id.clone();
-        let dates: Vec<_> = page.objects.iter().map(|o| o.date_added).collect();
-        let deleted = state.store.delete_object_versions(&stix_id, &dates).await?;
-        state
-            .audit(
-                &root.caller.actor,
-                "object.delete",
-                Some(&object_id),
-                "ok",
-                json!({"via": "taxii", "versions": deleted}),
-            )
-            .await?;
-        Ok(taxii_json(StatusCode::OK, String::new(), HeaderMap::new()))
+pub(crate) async fn object_get(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path((name, id, object_id)): Path<(String, String, String)>,
+    Query(params): Params,
+) -> TaxiiResult<Response> {
+    let root = root(&state, &name, caller, &headers)?;
+    let c = readable(&state, &id, &root)?;
+    let filter = parse_filter(&params)?;
+    let page = page(&state, &root, c, &filter, vec![object_id.clone()]).await?;
+    if page.objects.is_empty() && filter.next.is_none() {
+        return Err(AppError::NotFound(format!("object {object_id}")).into());
     }
+    audit_reads(&state, &root.caller, "taxii", &page.objects).await?;
+    Ok(taxii_json(
+        StatusCode::OK,
+        envelope(&page),
+        date_headers(&page.objects),
+    ))
+}
+
+/// Deletes the selected versions (all, unless `match[version]` says
+/// otherwise). Only the originating team or an admin may delete.
+pub(crate) async fn object_delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path((name, id, object_id)): Path<(String, String, String)>,
+    Query(params): Params,
+) -> TaxiiResult<Response> {
+    let root = root(&state, &name, caller, &headers)?;
+    let c = find_collection(&state, &id, &root)?;
+    if !can_write(c, &root) {
+        return Err(AppError::Forbidden(format!("no write permission on collection {id}")).into());
+    }
+    let mut filter = parse_filter(&params)?;
+    if !params.iter().any(|(k, _)| k == "match[version]") {
+        filter.versions = VersionMatch {
+            all: true,
+            ..VersionMatch::default()
+        };
+    }
+    filter.limit = Some(state.limits.max_page);
+    let page = page(&state, &root, c, &filter, vec![object_id.clone()]).await?;
+    if page.objects.is_empty() {
+        return Err(AppError::NotFound(format!("object {object_id}")).into());
+    }
+    let is_admin = root.caller.role().is_some_and(|r| r.can_administer());
+    let own = |o: &StoredObject| o.audience.originator.as_ref() == root.caller.team();
+    if !is_admin && !page.objects.iter().all(own) {
+        return Err(AppError::Forbidden(
+            "only the originating team or an admin may delete an object".into(),
+        )
+        .into());
+    }
+    let stix_id = page.objects[0].id.clone();
+    let dates: Vec<_> = page.objects.iter().map(|o| o.date_added).collect();
+    let deleted = state.store.delete_object_versions(&stix_id, &dates).await?;
+    state
+        .audit(
+            &root.caller.actor,
+            "object.delete",
+            Some(&object_id),
+            "ok",
+            json!({"via": "taxii", "versions": deleted}),
+        )
+        .await?;
+    Ok(taxii_json(StatusCode::OK, String::new(), HeaderMap::new()))
 }

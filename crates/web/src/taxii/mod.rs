@@ -22,7 +22,8 @@ use crate::state::AppState;
 /// Every TAXII route, under `/taxii2/`.
 pub(crate) fn router() -> Router<AppState> {
     use handlers::{
-        api_root, collection, collections, discovery, manifest, object, objects, status, versions,
+        api_root, collection, collections, discovery, manifest, object_delete, object_get,
+        objects_get, objects_post, status, versions,
     };
     Router::new()
         .route("/taxii2/", get(discovery))
@@ -33,11 +34,11 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/taxii2/{root}/collections/{id}/manifest/", get(manifest))
         .route(
             "/taxii2/{root}/collections/{id}/objects/",
-            get(objects::get).post(objects::post),
+            get(objects_get).post(objects_post),
         )
         .route(
             "/taxii2/{root}/collections/{id}/objects/{object_id}/",
-            get(object::get).delete(object::delete),
+            get(object_get).delete(object_delete),
         )
         .route(
             "/taxii2/{root}/collections/{id}/objects/{object_id}/versions/",
