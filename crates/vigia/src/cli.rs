@@ -39,6 +39,9 @@ pub(crate) enum Command {
     /// Facts about this node.
     #[command(subcommand)]
     Node(NodeCommand),
+    /// Exchange objects with other TAXII 2.1 servers.
+    #[command(subcommand)]
+    Taxii(TaxiiCommand),
 }
 
 #[derive(Args, Debug)]
@@ -174,4 +177,97 @@ pub(crate) enum NodeCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum TaxiiCommand {
+    /// Copy a TAXII 2.1 collection's objects into this node.
+    ///
+    /// Reads every page of the collection (following the server's paging
+    /// to the end) and stores each page through the node's ingest path:
+    /// objects are validated and kept byte for byte as the server sent
+    /// them, with this node's team as originator and its default_tlp for
+    /// objects without a TLP marking. Objects already stored count as
+    /// duplicates. Prints pages, objects received, stored, duplicates and
+    /// failures (each failure on stderr), and records a `taxii.pull` audit
+    /// entry. Exits non-zero if the server could not be read.
+    Pull(TaxiiPullArgs),
+    /// Send objects to a TAXII 2.1 collection.
+    ///
+    /// Sends a bundle FILE, or this node's objects of the given types
+    /// (--query, every version), in envelopes of --chunk objects, then
+    /// polls each status until it is complete or --status-timeout passes,
+    /// and prints the success, failure and pending counts. Only objects
+    /// this node would show the whole network are sent: TLP:CLEAR, and
+    /// TLP:GREEN addressed to no named team, person or sharing group (an
+    /// object without a TLP marking has the node's default_tlp). Others are
+    /// skipped and counted. Records a `taxii.push` audit entry. Exits
+    /// non-zero if the server could not be reached or refused a request.
+    Push(TaxiiPushArgs),
+}
+
+/// The server, collection and credentials of a TAXII command.
+#[derive(Args, Debug)]
+pub(crate) struct TaxiiTarget {
+    #[command(flatten)]
+    pub(crate) dir: DataDir,
+    /// The server's API root URL, e.g. https://taxii.example.org/api1/ (a
+    /// discovery URL ending in /taxii2/ selects the server's default API
+    /// root).
+    #[arg(value_name = "URL")]
+    pub(crate) url: String,
+    /// The collection's id on that server.
+    #[arg(long, value_name = "ID")]
+    pub(crate) collection: String,
+    /// Bearer token for the server.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "VIGIA_TAXII_TOKEN",
+        hide_env_values = true
+    )]
+    pub(crate) token: Option<String>,
+    /// HTTP Basic user name (used instead of any token); the password comes
+    /// from VIGIA_TAXII_PASSWORD or, with --password-stdin, from standard
+    /// input.
+    #[arg(long, value_name = "USER")]
+    pub(crate) user: Option<String>,
+    /// Read the HTTP Basic password from standard input.
+    #[arg(long, requires = "user")]
+    pub(crate) password_stdin: bool,
+    /// Seconds one request may take, from connecting to the last byte.
+    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    pub(crate) timeout: u64,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct TaxiiPullArgs {
+    #[command(flatten)]
+    pub(crate) target: TaxiiTarget,
+    /// Only objects the server added after this time (RFC 3339, UTC, e.g.
+    /// 2026-01-31T00:00:00Z); the summary prints the value for next time.
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub(crate) since: Option<String>,
+    /// Objects asked for per page (servers may send fewer).
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub(crate) page_size: u32,
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["file", "query"])))]
+pub(crate) struct TaxiiPushArgs {
+    #[command(flatten)]
+    pub(crate) target: TaxiiTarget,
+    /// A STIX bundle (or TAXII envelope, or single object) to send.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: Option<PathBuf>,
+    /// Send this node's objects of these STIX types, e.g. indicator,malware.
+    #[arg(long, value_name = "TYPE[,TYPE...]", value_delimiter = ',')]
+    pub(crate) query: Vec<String>,
+    /// Objects per request.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub(crate) chunk: usize,
+    /// Seconds to wait for each status to become complete.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub(crate) status_timeout: u64,
 }

@@ -3,6 +3,7 @@
 mod admin;
 mod init;
 mod serve;
+mod taxii;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -10,7 +11,9 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use vigia_store::Store;
 
-use crate::cli::{AuditCommand, Cli, Command, NodeCommand, TokenCommand, UserCommand};
+use crate::cli::{
+    AuditCommand, Cli, Command, NodeCommand, TaxiiCommand, TokenCommand, UserCommand,
+};
 use crate::config::{Config, LogFormat, Overrides};
 use crate::telemetry;
 
@@ -95,6 +98,19 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             telemetry::init_logs(LogFormat::Text, "warn");
             let (config, store) = open(&dir.data_dir).await?;
             admin::node_info(&config, &store, json).await
+        }
+        Command::Taxii(cmd) => {
+            telemetry::init_logs(LogFormat::Text, "warn");
+            match cmd {
+                TaxiiCommand::Pull(args) => {
+                    let (config, store) = open(&args.target.dir.data_dir).await?;
+                    taxii::pull(&config, &store, args).await
+                }
+                TaxiiCommand::Push(args) => {
+                    let (config, store) = open(&args.target.dir.data_dir).await?;
+                    taxii::push(&config, &store, args).await
+                }
+            }
         }
     }
 }

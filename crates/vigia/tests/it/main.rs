@@ -11,4 +11,5 @@ mod http_errors;
 mod objects;
 mod postgres;
 mod shutdown;
+mod taxii_client;
 mod taxii_server;

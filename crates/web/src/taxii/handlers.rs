@@ -449,21 +449,19 @@ pub(crate) async fn objects_post(
     let requested = crate::state::now();
     let collection_id = c.id();
     let report = ingest_body_with(&state, &team, body, Some(collection_id.clone())).await?;
-    let detail = |id: &str, version: &Option<String>, message: Option<String>| StatusDetail {
-        id: id.to_owned(),
-        version: version.clone().unwrap_or_default(),
+    // Objects without `modified` or `created` (SCOs) are versioned by
+    // date_added, as in the manifest; status details require a version.
+    let detail = |o: &vigia_store::ingest::Ingested, message: Option<String>| StatusDetail {
+        id: o.id.clone(),
+        version: o.version.clone().unwrap_or_else(|| o.date_added.clone()),
         message,
     };
-    let mut successes: Vec<StatusDetail> = report
-        .stored
-        .iter()
-        .map(|o| detail(&o.id, &o.version, None))
-        .collect();
+    let mut successes: Vec<StatusDetail> = report.stored.iter().map(|o| detail(o, None)).collect();
     successes.extend(
         report
             .duplicates
             .iter()
-            .map(|o| detail(&o.id, &o.version, Some("already stored".into()))),
+            .map(|o| detail(o, Some("already stored".into()))),
     );
     let failures: Vec<StatusDetail> = report
         .failures
