@@ -385,3 +385,48 @@ fn markings_are_enforced_and_the_public_root_serves_only_clear() {
         .unwrap();
     assert_eq!(basic.status(), 200);
 }
+
+#[test]
+fn operators_configure_their_own_collections() {
+    let init = init_node("taxii-config", "CR", &[]);
+    let path = init.dir.path().join("vigia.toml");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(
+        "\n[[collections]]\nalias = \"finance\"\ntitle = \"Financial sector\"\ntypes = [\"indicator\"]\nfallback = true\nread_roles = [\"admin\", \"analyst\"]\nwrite_roles = [\"admin\"]\n",
+    );
+    std::fs::write(&path, text).unwrap();
+    let node = Node::serve(init, &[], &[]);
+    let analyst = node.token("analyst", &[]);
+    let (_, cs) = json(
+        taxii(node.get("/taxii2/api/collections/"), &analyst)
+            .send()
+            .unwrap(),
+    );
+    let list = cs["collections"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{cs}");
+    assert_eq!(list[0]["alias"], "finance");
+    assert_eq!(
+        (list[0]["can_read"].clone(), list[0]["can_write"].clone()),
+        (json!(true), json!(false))
+    );
+    let reader = node.token("read-only", &[]);
+    let (_, none) = json(
+        taxii(node.get("/taxii2/api/collections/"), &reader)
+            .send()
+            .unwrap(),
+    );
+    assert!(
+        none.get("collections").is_none(),
+        "read-only may not use it: {none}"
+    );
+    let coll = list[0]["id"].as_str().unwrap();
+    let r = taxii(
+        node.post(&format!("/taxii2/api/collections/{coll}/objects/")),
+        &analyst,
+    )
+    .header("content-type", TAXII)
+    .body(json!({"objects": [indicator(1, Tlp::Green.marking_id(), None)]}).to_string())
+    .send()
+    .unwrap();
+    assert_eq!(r.status(), 403, "analysts may read but not write here");
+}
