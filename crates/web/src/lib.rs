@@ -35,7 +35,7 @@ use tower_http::trace::TraceLayer;
 pub use auth::Caller;
 pub use error::{AppError, AppResult};
 pub use routes::admin::{new_team_id, parse_country};
-pub use routes::tokens::create_token;
+pub use routes::tokens::{create_token, TokenRequest};
 pub use state::{AppState, Limits, NodeContext, TaxiiSettings};
 
 /// Every route of the node.

@@ -7,9 +7,9 @@ use anyhow::Context as _;
 use serde_json::json;
 use vigia_policy::{Role, TeamId, UserName};
 use vigia_sign::PublicKey;
-use vigia_store::{AuditVerification, NewToken, NewUser, Store};
-use vigia_web::credentials::{generate_password, hash_password, issue_token};
-use vigia_web::state::{audit_event, now};
+use vigia_store::{AuditVerification, NewUser, Store};
+use vigia_web::credentials::{generate_password, hash_password};
+use vigia_web::state::audit_event;
 
 use crate::config::Config;
 
@@ -147,36 +147,20 @@ pub(crate) async fn token_create(
         }
         None => parse_team(team, config)?,
     };
-    let issued = issue_token();
-    let expires_at = expires_in_days.map(|d| {
-        vigia_stix::Timestamp::from_datetime(now().datetime() + time::Duration::days(i64::from(d)))
-    });
-    let record = store
-        .create_token(&NewToken {
-            id: issued.id.clone(),
-            secret_hash: issued.secret_hash,
-            team,
-            user,
-            role,
-            scope,
-            label,
-            expires_at,
-        })
-        .await?;
-    store
-        .append_audit(&audit_event(
-            ACTOR,
-            "token.create",
-            Some(&record.id),
-            "ok",
-            json!({"role": role, "team": record.team}),
-        ))
-        .await?;
+    let request = vigia_web::TokenRequest {
+        team,
+        user,
+        role,
+        label,
+        scope,
+        expires_in_days,
+    };
+    let (record, secret) = vigia_web::create_token(store, ACTOR, request).await?;
     eprintln!(
         "Created token {} ({role}) for team {}; the secret below is shown once.",
         record.id, record.team
     );
-    println!("{}", issued.secret);
+    println!("{secret}");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -8,13 +8,13 @@ use serde_json::json;
 use time::Duration;
 use vigia_policy::{Role, TeamId, UserName};
 use vigia_stix::Timestamp;
-use vigia_store::{NewToken, TokenRecord};
+use vigia_store::{NewToken, Store, TokenRecord};
 
 use crate::auth::Caller;
 use crate::body::JsonBody;
 use crate::credentials::issue_token;
 use crate::error::{AppError, AppResult};
-use crate::state::{now, AppState};
+use crate::state::{audit_event, now, AppState};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -61,67 +61,71 @@ pub(crate) async fn create(
         (None, Some(team)) => team,
         (None, None) => state.node.team_id.clone(),
     };
-    let record = create_token(
-        &state,
-        &caller.actor,
+    let request = TokenRequest {
         team,
-        req.user,
-        req.role,
-        req.label,
-        req.scope,
-        req.expires_in_days,
-    )
-    .await?;
-    Ok((StatusCode::CREATED, Json(record)))
+        user: req.user,
+        role: req.role,
+        label: req.label,
+        scope: req.scope,
+        expires_in_days: req.expires_in_days,
+    };
+    let (record, secret) = create_token(&state.store, &caller.actor, request).await?;
+    let mut body = serde_json::to_value(&record).map_err(|e| AppError::Internal(e.to_string()))?;
+    body["token"] = json!(secret);
+    Ok((StatusCode::CREATED, Json(body)))
 }
 
-/// Issues and stores a token, audits it, and returns the record with the
-/// secret (the only time it is shown).
-#[allow(clippy::too_many_arguments)]
+/// What an admin asks for when issuing a token, from the API or the CLI.
+pub struct TokenRequest {
+    pub team: TeamId,
+    pub user: Option<UserName>,
+    pub role: Role,
+    pub label: String,
+    pub scope: String,
+    pub expires_in_days: Option<u32>,
+}
+
+/// Issues and stores a token and audits it. Returns the record and the
+/// secret, which is shown this once and never stored.
 pub async fn create_token(
-    state: &AppState,
+    store: &Store,
     actor: &str,
-    team: TeamId,
-    user: Option<UserName>,
-    role: Role,
-    label: String,
-    scope: String,
-    expires_in_days: Option<u32>,
-) -> AppResult<serde_json::Value> {
-    if !crate::auth::TOKEN_SCOPES.contains(&scope.as_str()) {
+    req: TokenRequest,
+) -> AppResult<(TokenRecord, String)> {
+    if !crate::auth::TOKEN_SCOPES.contains(&req.scope.as_str()) {
         return Err(AppError::BadRequest(format!(
-            "scope {scope:?} is not one of {:?}",
+            "scope {:?} is not one of {:?}",
+            req.scope,
             crate::auth::TOKEN_SCOPES
         )));
     }
     let issued = issue_token();
-    let expires_at = expires_in_days
+    let expires_at = req
+        .expires_in_days
         .map(|d| Timestamp::from_datetime(now().datetime() + Duration::days(i64::from(d))));
-    let record = state
-        .store
+    let record = store
         .create_token(&NewToken {
             id: issued.id.clone(),
             secret_hash: issued.secret_hash,
-            team,
-            user,
-            role,
-            scope,
-            label,
+            team: req.team,
+            user: req.user,
+            role: req.role,
+            scope: req.scope,
+            label: req.label,
             expires_at,
         })
         .await?;
-    state
-        .audit(
+    let detail = json!({"role": record.role, "team": record.team});
+    store
+        .append_audit(&audit_event(
             actor,
             "token.create",
             Some(&record.id),
             "ok",
-            json!({"role": record.role, "team": record.team}),
-        )
+            detail,
+        ))
         .await?;
-    let mut body = serde_json::to_value(&record).map_err(|e| AppError::Internal(e.to_string()))?;
-    body["token"] = json!(issued.secret);
-    Ok(body)
+    Ok((record, issued.secret))
 }
 
 pub(crate) async fn revoke(
