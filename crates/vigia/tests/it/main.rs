@@ -12,4 +12,5 @@ mod objects;
 mod postgres;
 mod shutdown;
 mod taxii_client;
+mod taxii_interop;
 mod taxii_server;
