@@ -4,10 +4,10 @@
 //! The schemas are embedded (`schemas/`, BSD-3-Clause, OASIS Open) so a
 //! node validates exactly what the standard says without reading files.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use jsonschema::{Draft, Resource, Validator};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 const BASE_URI: &str =
     "http://raw.githubusercontent.com/oasis-open/cti-stix2-json-schemas/stix2.1/schemas/";
@@ -248,10 +248,13 @@ pub struct SchemaViolation {
 
 /// Compiled validators for every STIX 2.1 type, plus the generic schemas
 /// used for custom objects.
+///
+/// All schemas are compiled into one validator that dispatches on `type`:
+/// each compiled validator carries its own copy of the resource registry
+/// (about 30 MB), so one per type would cost over 400 MB of memory.
 pub struct SchemaSet {
-    by_type: HashMap<String, Validator>,
-    custom_sdo: Validator,
-    custom_sco: Validator,
+    standard_types: HashSet<String>,
+    validator: Validator,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -273,53 +276,56 @@ impl SchemaSet {
             })?;
             parsed.push((*file, value));
         }
-        let compile = |file: &str| -> Result<Validator, SchemaBuildError> {
-            let fail = |reason: String| SchemaBuildError {
-                file: file.to_owned(),
-                reason,
-            };
-            let mut options = jsonschema::options().with_draft(Draft::Draft202012);
-            for (other, value) in &parsed {
-                let resource =
-                    Resource::from_contents(value.clone()).map_err(|e| fail(e.to_string()))?;
-                options = options.with_resource(format!("{BASE_URI}{other}"), resource);
-            }
-            let root = parsed
-                .iter()
-                .find(|(f, _)| *f == file)
-                .map(|(_, v)| v)
-                .ok_or_else(|| fail("missing".to_owned()))?;
-            options.build(root).map_err(|e| fail(e.to_string()))
+        let fail = |file: &str, reason: String| SchemaBuildError {
+            file: file.to_owned(),
+            reason,
         };
-
-        let mut by_type = HashMap::new();
-        for (file, _) in &parsed {
-            let Some(type_name) = object_type_of_schema(file) else {
-                continue;
-            };
-            by_type.insert(type_name.to_owned(), compile(file)?);
+        let mut options = jsonschema::options().with_draft(Draft::Draft202012);
+        let mut standard_types = HashSet::new();
+        let mut branches = Vec::new();
+        for (file, value) in &parsed {
+            let resource =
+                Resource::from_contents(value.clone()).map_err(|e| fail(file, e.to_string()))?;
+            options = options.with_resource(format!("{BASE_URI}{file}"), resource);
+            if let Some(type_name) = object_type_of_schema(file) {
+                standard_types.insert(type_name.to_owned());
+                branches.push(json!({
+                    "if": {"required": ["type"], "properties": {"type": {"const": type_name}}},
+                    "then": {"$ref": format!("{BASE_URI}{file}")}
+                }));
+            }
         }
+        let known: Vec<&String> = standard_types.iter().collect();
+        branches.push(json!({
+            "if": {"not": {"required": ["type"], "properties": {"type": {"enum": known}}}},
+            "then": {
+                "if": {"required": ["created"]},
+                "then": {"$ref": format!("{BASE_URI}common/core.json")},
+                "else": {"$ref": format!("{BASE_URI}common/cyber-observable-core.json")}
+            }
+        }));
+        let root = json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "allOf": branches
+        });
+        let validator = options
+            .build(&root)
+            .map_err(|e| fail("(type dispatch)", e.to_string()))?;
         Ok(Self {
-            by_type,
-            custom_sdo: compile("common/core.json")?,
-            custom_sco: compile("common/cyber-observable-core.json")?,
+            standard_types,
+            validator,
         })
     }
 
     /// Whether the type is one the specification defines.
     pub fn is_standard_type(&self, object_type: &str) -> bool {
-        self.by_type.contains_key(object_type)
+        self.standard_types.contains(object_type)
     }
 
     /// Validates one object. Custom types are checked against the common
     /// properties (SDO/SRO core if they carry `created`, SCO core otherwise).
     pub fn validate(&self, object: &Value) -> Result<(), Vec<SchemaViolation>> {
-        let object_type = object.get("type").and_then(Value::as_str).unwrap_or("");
-        let validator = match self.by_type.get(object_type) {
-            Some(v) => v,
-            None if object.get("created").is_some() => &self.custom_sdo,
-            None => &self.custom_sco,
-        };
+        let validator = &self.validator;
         if validator.is_valid(object) {
             return Ok(());
         }
