@@ -5,13 +5,24 @@
 //!
 //! ```text
 //! cargo bench -p vigia-store --bench ingest -- [--objects N] [--backend sqlite|postgres|both]
-//!                                               [--validate-only] [--seed S]
+//!     [--validate-only] [--sequential] [--keep] [--seed S]
 //! ```
 //!
-//! Validation of the next batch runs on a blocking thread while the current
-//! batch is inserted, as a server under concurrent requests would overlap
-//! them. Without `--bench` on the command line (that is, under
-//! `cargo test --benches`) it runs a 2,000-object smoke test on SQLite.
+//! - `--objects N`: objects to ingest (default 1,000,000).
+//! - `--backend`: SQLite in a temporary directory, a fresh PostgreSQL
+//!   database on `VIGIA_TEST_DATABASE_URL` (default
+//!   `postgres://root@127.0.0.1:5432/test`), or both (default).
+//! - `--validate-only`: no database; validation alone on one thread, then
+//!   stage by stage (JSON parse, schema, the rest), to profile it.
+//! - `--sequential`: validate each batch, then insert it, with no overlap,
+//!   to see the insert cost without the validation thread competing.
+//! - `--keep`: leave the database behind for inspection.
+//!
+//! Generation is deterministic (`--seed`) and not timed. Validation of the
+//! next batch runs on a blocking thread while the current batch is inserted,
+//! as a server under concurrent requests would overlap them. Without
+//! `--bench` on the command line (that is, under `cargo test --benches`) it
+//! runs a 2,000-object smoke test on SQLite.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -108,8 +119,8 @@ fn options() -> Result<Options, BoxError> {
             "--validate-only" => o.validate_only = true,
             "--sequential" => o.sequential = true,
             "--keep" => o.keep = true,
-            // Filters and flags a bench harness might be handed.
             other if other.starts_with('-') => return Err(format!("unknown option {other}").into()),
+            // A positional filter, as `cargo bench -- NAME` passes: nothing to filter.
             _ => {}
         }
     }
@@ -888,6 +899,58 @@ struct RunResult {
     validate: Vec<Duration>,
     /// Elapsed time at the commit of each batch, and objects committed by then.
     done_at: Vec<(Duration, usize)>,
+    /// CPU used over the timed run: this process, and the whole machine.
+    cpu: CpuUse,
+}
+
+/// CPU seconds from `/proc`: this process (user + system) and all CPUs
+/// busy (everything but idle and iowait), to show whether others competed.
+#[derive(Clone, Copy, Default)]
+struct CpuUse {
+    process: f64,
+    machine_busy: f64,
+    loadavg: f64,
+}
+
+/// User + system CPU seconds of one process, from its `/proc/PID/stat`.
+/// Clock ticks are 100 per second on Linux (USER_HZ).
+fn process_cpu(stat: &str) -> f64 {
+    std::fs::read_to_string(stat)
+        .ok()
+        .and_then(|s| {
+            let rest = &s[s.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
+fn cpu_now() -> CpuUse {
+    let ticks = 100.0;
+    let process = process_cpu("/proc/self/stat");
+    let machine_busy = std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| {
+            let f: Vec<f64> = s
+                .lines()
+                .next()?
+                .split_whitespace()
+                .skip(1)
+                .filter_map(|v| v.parse().ok())
+                .collect();
+            let total: f64 = f.iter().take(8).sum();
+            Some((total - f.get(3)? - f.get(4)?) / ticks)
+        })
+        .unwrap_or(0.0);
+    let loadavg = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0);
+    CpuUse {
+        process,
+        machine_busy,
+        loadavg,
+    }
 }
 
 /// What every back-end run shares.
@@ -921,7 +984,9 @@ async fn pipeline(store: &Store, ctx: &Ctx<'_>) -> Result<RunResult, BoxError> {
         insert: Vec::with_capacity(n),
         validate: Vec::with_capacity(n),
         done_at: Vec::with_capacity(n),
+        cpu: CpuUse::default(),
     };
+    let cpu_start = cpu_now();
     let start = Instant::now();
     let mut next = Some(spawn(0));
     let mut objects = 0;
@@ -970,6 +1035,12 @@ async fn pipeline(store: &Store, ctx: &Ctx<'_>) -> Result<RunResult, BoxError> {
         }
     }
     r.total = start.elapsed();
+    let cpu_end = cpu_now();
+    r.cpu = CpuUse {
+        process: cpu_end.process - cpu_start.process,
+        machine_busy: cpu_end.machine_busy - cpu_start.machine_busy,
+        loadavg: cpu_end.loadavg,
+    };
     Ok(r)
 }
 
@@ -1014,7 +1085,8 @@ async fn bench_sqlite(ctx: &Ctx<'_>) -> Result<Report, BoxError> {
         raw.close().await?;
         store.close().await;
         let detail = format!(
-            "SQLite {version} (WAL, synchronous=NORMAL), file {} on {}; db {db} B + wal {wal} B after wal_checkpoint(TRUNCATE){}",
+            "SQLite {version}, store pragmas {}, file {} on {}; db {db} B + wal {wal} B after wal_checkpoint(TRUNCATE){}",
+            store_pragmas(),
             path.display(),
             filesystem_of(&dir),
             if busy != 0 { " (checkpoint reported busy)" } else { "" }
@@ -1067,8 +1139,18 @@ async fn bench_postgres(ctx: &Ctx<'_>) -> Result<Report, BoxError> {
         let store = Store::connect(&url).await?;
         let run = pipeline(&store, ctx).await?;
         let stored_rows = store.count_objects().await?;
-        store.close().await;
+        // CPU of the server processes that served the store's pool.
         let mut conn = sqlx::PgConnection::connect(&url).await?;
+        let pids: Vec<i32> = sqlx::query(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_all(&mut conn)
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()?;
+        let server_cpu: f64 = pids.iter().map(|&p| process_cpu(&format!("/proc/{p}/stat"))).sum();
+        store.close().await;
         let size: i64 = sqlx::query("SELECT pg_database_size(current_database())")
             .fetch_one(&mut conn)
             .await?
@@ -1089,9 +1171,10 @@ async fn bench_postgres(ctx: &Ctx<'_>) -> Result<Report, BoxError> {
         }
         conn.close().await?;
         let detail = format!(
-            "PostgreSQL on {} ({}), database {name}; pg_database_size {size} B",
+            "PostgreSQL on {} ({}), database {name}; pg_database_size {size} B; its {} backend processes used {server_cpu:.1} s CPU (since connect)",
             redact(&admin_url),
-            settings.join(", ")
+            settings.join(", "),
+            pids.len(),
         );
         Ok::<_, BoxError>(Report {
             backend: Backend::Postgres,
@@ -1179,6 +1262,27 @@ fn machine() -> String {
         "{cpus} CPUs (nproc), {model}, {mem} RAM, Linux {}",
         kernel.trim()
     )
+}
+
+/// The PRAGMAs the store sets on its SQLite connections, as written in
+/// `src/db.rs` (the store offers no way to ask its pool).
+fn store_pragmas() -> String {
+    let db_rs = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/db.rs");
+    let text = std::fs::read_to_string(db_rs).unwrap_or_default();
+    let pragmas: Vec<String> = text
+        .match_indices("PRAGMA ")
+        .filter_map(|(i, _)| {
+            let rest = &text[i + 7..];
+            let end = rest.find([';', '"', '\\'])?;
+            Some(rest[..end].split_whitespace().collect::<Vec<_>>().join(""))
+        })
+        .filter(|p| p.contains('='))
+        .collect();
+    if pragmas.is_empty() {
+        "unknown".into()
+    } else {
+        format!("[{}] (from src/db.rs)", pragmas.join(", "))
+    }
 }
 
 /// Which store code was measured: the commit, whether the store's sources
@@ -1284,6 +1388,16 @@ fn print_report(r: &Report, corpus: &Corpus, overlap: bool) {
         if overlap { "on a blocking thread, overlapped" } else { "before each insert" },
         corpus.objects as f64 / validate_sum.as_secs_f64(),
     );
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    println!(
+        "CPU over the run: this process {:.1} s ({:.2} cores), whole machine busy {:.1} s ({:.2} of {cores:.0} cores; the difference is {}); 1-min load average at the end {:.2}",
+        run.cpu.process,
+        run.cpu.process / secs,
+        run.cpu.machine_busy,
+        run.cpu.machine_busy / secs,
+        if r.backend == Backend::Sqlite { "other processes" } else { "PostgreSQL and other processes" },
+        run.cpu.loadavg,
+    );
     // Throughput along the run, to show whether it degrades with size.
     let marks: Vec<String> = [0.1, 0.25, 0.5, 0.75, 1.0]
         .iter()
@@ -1308,14 +1422,15 @@ fn print_report(r: &Report, corpus: &Corpus, overlap: bool) {
 }
 
 fn table(reports: &[Report], corpus: &Corpus) {
+    let tail_n = TAIL.min(corpus.objects / 10).max(BATCH);
     println!();
-    println!("| back-end | objects stored | total s | objects/s | objects/s, last 100k | batch p50 ms | batch p99 ms | insert p50 ms | insert p99 ms | bytes/object | goal |");
+    println!("| back-end | objects stored | total s | objects/s | objects/s, last {}k | batch p50 ms | batch p99 ms | insert p50 ms | insert p99 ms | bytes/object | goal |", tail_n / 1000);
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for r in reports {
         let run = &r.run;
         let secs = run.total.as_secs_f64();
         let rate = run.stored as f64 / secs;
-        let (_, tail) = tail_rate(run, TAIL.min(corpus.objects / 10).max(BATCH));
+        let (_, tail) = tail_rate(run, tail_n);
         let goal = r.backend.goal();
         let met = if rate >= goal && tail >= goal {
             "met"
