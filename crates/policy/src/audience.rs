@@ -18,6 +18,10 @@ pub struct Audience {
     pub sharing_groups: BTreeSet<GroupName>,
     /// TLP:AMBER only: recipients' client teams may see it too.
     pub allow_clients: bool,
+    /// The national team whose node sealed (published) the object; `None`
+    /// for an object that was never published and so never leaves its node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin_node: Option<TeamId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -40,6 +44,7 @@ impl Audience {
             recipient_users: BTreeSet::new(),
             sharing_groups: BTreeSet::new(),
             allow_clients: false,
+            origin_node: None,
         }
     }
 

@@ -11,6 +11,7 @@
 //! - [`role`]: the roles a user or token carries.
 //! - [`audience`]: an object's TLP, originator and named recipients.
 //! - [`access`]: [`Viewer`], [`Community`] and [`may_view`].
+//! - [`federation`]: what may travel between nodes, and outbound policy.
 //! - [`keys`]: access keys, the indexable over-approximation of the rule.
 //!
 //! Architecture invariant: this crate does no I/O, reads no clock and
@@ -18,12 +19,14 @@
 
 pub mod access;
 pub mod audience;
+pub mod federation;
 pub mod ids;
 pub mod keys;
 pub mod role;
 
 pub use access::{may_view, Community, Viewer};
 pub use audience::{Audience, AudienceError};
+pub use federation::{may_receive, may_send, OutboundPolicy};
 pub use ids::{GroupName, NameError, TeamId, UserName, UserRef};
 pub use keys::{collection_keys, object_keys, viewer_keys};
 pub use role::Role;

@@ -3,6 +3,7 @@
 
 use proptest::prelude::*;
 use vigia_policy::{
+    may_receive, may_send,
     may_view, object_keys, viewer_keys, Audience, Community, GroupName, Role, TeamId, Tlp,
     UserName, UserRef, Viewer,
 };
@@ -49,6 +50,7 @@ fn audience() -> impl Strategy<Value = Audience> {
                     .map(|g| GroupName::parse(GROUPS[g]).unwrap())
                     .collect(),
                 allow_clients,
+                origin_node: None,
             },
         )
 }
@@ -216,5 +218,58 @@ proptest! {
             let viewer = viewer_keys(&v, &c);
             prop_assert!(object.iter().any(|k| viewer.contains(k)), "{:?} may see {:?} but keys {:?} miss {:?}", v, a, viewer, object);
         }
+    }
+}
+
+/// Federation: an audience with a random origin node.
+fn published() -> impl Strategy<Value = Audience> {
+    (audience(), 0..TEAMS).prop_map(|(mut a, origin)| {
+        a.origin_node = Some(team(origin));
+        a
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    #[test]
+    fn a_peer_is_sent_only_what_it_may_view(a in published(), c in community(), here in 0..TEAMS, peer in 0..TEAMS) {
+        if may_send(&team(here), &team(peer), &a, &c) {
+            let viewer = Viewer::Peer { team: team(peer) };
+            prop_assert!(may_view(&viewer, &a, &c), "sent to {:?}", viewer);
+        }
+        if may_receive(&team(here), &team(peer), &a, &c) {
+            let viewer = Viewer::Peer { team: team(here) };
+            prop_assert!(may_view(&viewer, &a, &c), "received by {:?}", viewer);
+        }
+    }
+
+    #[test]
+    fn only_the_origin_node_sends_amber_and_red(a in published(), c in community(), here in 0..TEAMS, peer in 0..TEAMS) {
+        if a.tlp > Tlp::Green && may_send(&team(here), &team(peer), &a, &c) {
+            prop_assert_eq!(a.origin_node.as_ref(), Some(&team(here)));
+        }
+        if a.tlp > Tlp::Green && may_receive(&team(here), &team(peer), &a, &c) {
+            prop_assert_eq!(a.origin_node.as_ref(), Some(&team(peer)));
+        }
+    }
+
+    #[test]
+    fn scope_never_widens_along_a_path(a in published(), c in community(), path in prop::collection::vec(0..TEAMS, 1..6)) {
+        // Walk the object from its origin along `path`, as far as the rules let it go.
+        let mut at = a.origin_node.clone().unwrap();
+        for next in path.into_iter().map(team) {
+            if !(may_send(&at, &next, &a, &c) && may_receive(&next, &at, &a, &c)) {
+                break;
+            }
+            let viewer = Viewer::Peer { team: next.clone() };
+            prop_assert!(may_view(&viewer, &a, &c), "{:?} reached {:?}", a, viewer);
+            at = next;
+        }
+    }
+
+    #[test]
+    fn nothing_unpublished_leaves(a in audience(), c in community(), here in 0..TEAMS, peer in 0..TEAMS) {
+        prop_assert!(!may_send(&team(here), &team(peer), &a, &c));
     }
 }

@@ -10,6 +10,7 @@
 //! - [`bundle`]: splitting a bundle into raw objects without re-serialising.
 //! - [`schema`]: the embedded OASIS schemas and the validator.
 //! - [`distribution`]: vigia's distribution extension (recipients, groups).
+//! - [`seal`]: the originating node's signature on an object it publishes.
 //!
 //! Architecture invariant: this crate does no I/O and reads no clock. The
 //! schemas are compiled into the binary with `include_str!`.
@@ -19,6 +20,7 @@ pub mod distribution;
 pub mod id;
 pub mod object;
 pub mod schema;
+pub mod seal;
 pub mod timestamp;
 pub mod tlp;
 
@@ -27,5 +29,6 @@ pub use distribution::{Distribution, DISTRIBUTION_EXTENSION_ID};
 pub use id::{IdError, StixId};
 pub use object::{ObjectError, StixObject};
 pub use schema::{SchemaSet, SchemaViolation};
+pub use seal::{seal, verify_seal, GroupDefinition, Seal, SealError, SEAL_EXTENSION_ID};
 pub use timestamp::{Timestamp, TimestampError};
 pub use tlp::Tlp;
