@@ -12,6 +12,11 @@ use serde_json::value::RawValue;
 use vigia_stix::Timestamp;
 use vigia_taxii::{ApiRoot, Collection, Collections, Discovery, Filter, Status, TAXII_MEDIA_TYPE};
 
+use std::sync::Arc;
+
+use vigia_sign::message;
+use vigia_sign::NodeKey;
+
 use crate::endpoint::{self, redact};
 use crate::error::{chain, error_body, Error};
 use crate::query::query_pairs;
@@ -25,6 +30,9 @@ pub enum Auth {
     Bearer(String),
     /// HTTP Basic, as TAXII 2.1 section 1.6.1 requires servers to offer.
     Basic { user: String, password: String },
+    /// An HTTP Message Signature (RFC 9421) with this node's key: how
+    /// national nodes authenticate to each other.
+    Signed(Arc<NodeKey>),
 }
 
 impl fmt::Debug for Auth {
@@ -33,6 +41,7 @@ impl fmt::Debug for Auth {
             Auth::None => f.write_str("Auth::None"),
             Auth::Bearer(_) => f.write_str("Auth::Bearer(…)"),
             Auth::Basic { user, .. } => write!(f, "Auth::Basic({user}, …)"),
+            Auth::Signed(key) => write!(f, "Auth::Signed({})", key.public().fingerprint()),
         }
     }
 }
@@ -303,6 +312,7 @@ impl TaxiiClient {
             .http
             .request(method.clone(), url.clone())
             .header(ACCEPT, TAXII_MEDIA_TYPE);
+        let digest = body.as_ref().map(|b| message::content_digest(b.as_bytes()));
         if let Some(body) = body {
             request = request.header(CONTENT_TYPE, TAXII_MEDIA_TYPE).body(body);
         }
@@ -310,6 +320,7 @@ impl TaxiiClient {
             Auth::None => request,
             Auth::Bearer(token) => request.bearer_auth(token),
             Auth::Basic { user, password } => request.basic_auth(user, Some(password)),
+            Auth::Signed(key) => sign(request, key, &method, url, digest.as_deref())?,
         };
         let transport = |e: reqwest::Error| Error::Transport {
             method: method.to_string(),
@@ -360,6 +371,35 @@ impl TaxiiClient {
         }
         Ok((bytes, headers))
     }
+}
+
+/// Adds `Content-Digest`, `Signature-Input` and `Signature` headers.
+fn sign(
+    request: reqwest::RequestBuilder,
+    key: &NodeKey,
+    method: &Method,
+    url: &Url,
+    digest: Option<&str>,
+) -> Result<reqwest::RequestBuilder, Error> {
+    let parts = message::RequestParts {
+        method: method.as_str(),
+        target_uri: url.as_str(),
+        content_digest: digest,
+    };
+    let created = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default();
+    let nonce = uuid::Uuid::new_v4().to_string();
+    let headers = message::sign_request(key, &parts, created, &nonce)
+        .map_err(|e| Error::Setup(format!("cannot sign the request: {e}")))?;
+    let mut request = request
+        .header("signature-input", headers.signature_input)
+        .header("signature", headers.signature);
+    if let Some(d) = digest {
+        request = request.header("content-digest", d);
+    }
+    Ok(request)
 }
 
 /// Follows a collection's pages to the end: by the server's `next` token
@@ -512,7 +552,7 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     let host = url.host_str().unwrap_or("");
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")

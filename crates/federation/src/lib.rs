@@ -9,6 +9,8 @@
 //! - [`endpoint`]: where each endpoint lives relative to an API root or a
 //!   discovery URL, and URLs made safe to print.
 //! - [`query`]: a [`vigia_taxii::Filter`] written as URL query parameters.
+//! - [`sync`]: the federation workers of a node: the outbox (signed push,
+//!   retries with backoff) and the per-peer pull.
 //! - [`error`]: every failure names the URL, and the HTTP status and the
 //!   server's TAXII error resource when there was one.
 //!
@@ -17,13 +19,15 @@
 //! server served, byte for byte.
 //!
 //! Architecture invariant: this is the only crate that makes outbound HTTP
-//! requests. It reads no configuration and touches no store: the caller
-//! decides where the objects go.
+//! requests. It reads no configuration. The client touches no store; the
+//! workers in [`sync`] read the outbox and hand what they pull to the
+//! store's one ingest path.
 
 pub mod client;
 pub mod endpoint;
 pub mod error;
 pub mod query;
+pub mod sync;
 
 pub use client::{envelope, Auth, Options, Page, PageStream, TaxiiClient};
 pub use error::Error;

@@ -44,6 +44,8 @@ pub struct StixObject {
     marking_refs: Vec<String>,
     revoked: bool,
     distribution: Option<Distribution>,
+    /// The origin node named by the seal, if the object carries one.
+    sealed_by: Option<String>,
 }
 
 /// The properties read from every object; everything else stays in `raw`.
@@ -167,6 +169,16 @@ impl StixObject {
                 )
             })?),
         };
+        let sealed_by = p
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get(crate::seal::SEAL_EXTENSION_ID))
+            .map(|s| {
+                s.get("origin_node")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            });
         Ok(Self {
             raw: raw.into(),
             id,
@@ -177,6 +189,7 @@ impl StixObject {
             marking_refs: p.object_marking_refs,
             revoked: p.revoked,
             distribution,
+            sealed_by,
         })
     }
 
@@ -230,6 +243,11 @@ impl StixObject {
 
     pub fn distribution(&self) -> Option<&Distribution> {
         self.distribution.as_ref()
+    }
+
+    /// The origin node a seal names (unverified), if the object is sealed.
+    pub fn sealed_by(&self) -> Option<&str> {
+        self.sealed_by.as_deref()
     }
 }
 

@@ -1013,6 +1013,7 @@ async fn pipeline(store: &Store, ctx: &Ctx<'_>) -> Result<RunResult, BoxError> {
                 object: &a.object,
                 audience: &a.audience,
                 access_keys: &a.keys,
+                deliver_to: &[],
             })
             .collect();
         let outcomes = store.insert_objects(&batch).await?;

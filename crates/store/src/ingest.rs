@@ -1,11 +1,30 @@
 //! The one ingest path every interface uses: split, validate, address,
 //! store. Good objects are stored, bad ones reported; none is half-stored.
+//!
+//! Two doors lead in:
+//! - [`ingest`]: objects a team of this node submits. On a federating node,
+//!   an object that carries a distribution is *published*: sealed with the
+//!   node key and queued, in the same transaction, for every peer the rules
+//!   and the outbound policy entitle.
+//! - [`ingest_from_peer`]: objects a peer node delivers. Each must carry a
+//!   seal that verifies with the key trusted for its origin node, and the
+//!   rules must let this node receive it from that peer; GREEN and CLEAR
+//!   ones are then queued for relay to the peers entitled to them.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Serialize;
-use vigia_policy::{collection_keys, object_keys, Audience, TeamId};
-use vigia_stix::{split_objects, SchemaSet, StixObject, Tlp};
+use serde_json::Value;
+use vigia_policy::{
+    collection_keys, may_receive, may_send, object_keys, Audience, Community, GroupName,
+    OutboundPolicy, TeamId,
+};
+use vigia_sign::{NodeKey, PublicKey};
+use vigia_stix::{
+    seal, split_objects, verify_seal, GroupDefinition, SchemaSet, StixObject, Tlp,
+    DISTRIBUTION_EXTENSION_ID, SEAL_EXTENSION_ID,
+};
 
 use crate::db::Store;
 use crate::error::StoreError;
@@ -13,6 +32,9 @@ use crate::objects::{InsertOutcome, NewObject};
 
 /// Objects stored per transaction.
 const BATCH: usize = 1000;
+
+/// The setting under which the run-time outbound policy is kept.
+pub const OUTBOUND_POLICY_SETTING: &str = "outbound_policy";
 
 #[derive(Debug, Default, Serialize)]
 pub struct IngestReport {
@@ -26,6 +48,9 @@ pub struct Ingested {
     pub id: String,
     pub version: Option<String>,
     pub date_added: String,
+    /// Peers the new version was queued for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub queued_for: Vec<String>,
 }
 
 /// One refused object: which, where in it, and why.
@@ -42,6 +67,7 @@ struct Accepted {
     object: StixObject,
     audience: Audience,
     keys: Vec<String>,
+    deliver_to: Vec<String>,
 }
 
 /// Why a whole submission was refused before any object was looked at.
@@ -65,24 +91,223 @@ pub struct IngestContext {
     /// The TLP given to objects that carry none.
     pub default_tlp: Tlp,
     pub router: CollectionRouter,
+    /// Present on a node that federates.
+    pub federation: Option<FederationContext>,
+}
+
+/// What a federating node needs to seal and address objects.
+#[derive(Clone)]
+pub struct FederationContext {
+    /// The national team that operates this node.
+    pub here: TeamId,
+    pub node_key: Arc<NodeKey>,
+    /// The operator's configured outbound policy; the run-time one (API)
+    /// applies on top, and neither can loosen the other.
+    pub configured_outbound: OutboundPolicy,
+}
+
+/// The facts addressing needs, read once per submission.
+struct Plan {
+    here: TeamId,
+    node_key: Arc<NodeKey>,
+    peers: Vec<TeamId>,
+    community: Community,
+    outbound: OutboundPolicy,
+    /// Local groups: name → (owner, members); foreign: name → definition.
+    local_groups: BTreeMap<GroupName, (TeamId, Vec<TeamId>)>,
+    foreign_groups: BTreeMap<String, GroupDefinition>,
+    /// Trusted node keys: team → base64 key.
+    node_keys: BTreeMap<String, String>,
+}
+
+impl Plan {
+    async fn load(store: &Store, fed: &FederationContext) -> Result<Self, StoreError> {
+        let peers = store
+            .peers()
+            .await?
+            .into_iter()
+            .map(|p| p.peer.team_id)
+            .collect();
+        let mut local_groups = BTreeMap::new();
+        let foreign = store.foreign_group_definitions().await?;
+        for (name, owner, members) in store.list_sharing_groups().await? {
+            if !foreign.contains_key(name.as_str()) {
+                local_groups.insert(name, (owner, members));
+            }
+        }
+        let foreign_groups = foreign
+            .into_iter()
+            .filter_map(|(name, def)| Some((name, serde_json::from_str(&def).ok()?)))
+            .collect();
+        Ok(Self {
+            here: fed.here.clone(),
+            node_key: fed.node_key.clone(),
+            peers,
+            community: store.community().await?,
+            outbound: effective_outbound(store, &fed.configured_outbound).await?,
+            local_groups,
+            foreign_groups,
+            node_keys: store.node_keys().await?,
+        })
+    }
+
+    /// Peers other than `except` this node may send the object to.
+    fn deliveries(&self, object: &StixObject, audience: &Audience, except: Option<&TeamId>) -> Vec<String> {
+        self.peers
+            .iter()
+            .filter(|p| Some(*p) != except)
+            .filter(|p| may_send(&self.here, p, audience, &self.community))
+            .filter(|p| {
+                self.outbound
+                    .permits(object.object_type(), audience.tlp, p, &self.community)
+            })
+            .map(|p| p.as_str().to_owned())
+            .collect()
+    }
+
+    /// Signed definitions of the groups an audience names.
+    fn group_definitions(&self, audience: &Audience) -> Result<Vec<GroupDefinition>, String> {
+        audience
+            .sharing_groups
+            .iter()
+            .map(|g| {
+                if let Some(def) = self.foreign_groups.get(g.as_str()) {
+                    return Ok(def.clone());
+                }
+                let (owner, members) = self
+                    .local_groups
+                    .get(g)
+                    .ok_or_else(|| format!("sharing group {g:?} is not defined on this node"))?;
+                Ok(GroupDefinition::signed(
+                    g.as_str(),
+                    owner.as_str(),
+                    members.iter().map(|m| m.as_str().to_owned()).collect(),
+                    &self.node_key,
+                ))
+            })
+            .collect()
+    }
+}
+
+/// The outbound policy in force: configuration and run-time setting together.
+pub async fn effective_outbound(
+    store: &Store,
+    configured: &OutboundPolicy,
+) -> Result<OutboundPolicy, StoreError> {
+    let stored = match store.setting(OUTBOUND_POLICY_SETTING).await? {
+        Some(text) => serde_json::from_str::<OutboundPolicy>(&text)
+            .map_err(|e| crate::sql::corrupt("outbound policy setting", e))?,
+        None => OutboundPolicy::default(),
+    };
+    Ok(configured.and(&stored))
 }
 
 /// Validates and stores every object in `body` (a bundle or one object)
-/// as originated by `originator`.
+/// as submitted by `originator`, a team of this node.
 pub async fn ingest(
     store: &Store,
     ctx: &IngestContext,
     originator: &TeamId,
     body: String,
 ) -> Result<IngestReport, IngestError> {
-    let originator_owned = originator.clone();
-    let ctx = ctx.clone();
+    let plan = match &ctx.federation {
+        Some(fed) => Some(Plan::load(store, fed).await?),
+        None => None,
+    };
+    let originator = originator.clone();
+    let ctx_owned = ctx.clone();
     // Validation is CPU work; keep it off the async workers.
-    let (accepted, failures) =
-        tokio::task::spawn_blocking(move || validate_all(&body, &ctx, &originator_owned))
-            .await
-            .map_err(|e| IngestError::Worker(e.to_string()))??;
+    let (accepted, failures) = tokio::task::spawn_blocking(move || {
+        validate_all(&body, &ctx_owned, |index, raw| {
+            accept_local(index, raw, &ctx_owned, &originator, plan.as_ref())
+        })
+    })
+    .await
+    .map_err(|e| IngestError::Worker(e.to_string()))??;
+    store_accepted(store, accepted, failures).await
+}
 
+/// What a peer delivery brought that this node must remember besides the
+/// objects: newly trusted node keys and group definitions.
+#[derive(Default)]
+struct Learned {
+    keys: BTreeMap<String, String>,
+    groups: Vec<GroupDefinition>,
+}
+
+/// Verifies, checks and stores objects that the peer of team `from`
+/// delivered. Refusals come back as failures, for the caller to audit.
+pub async fn ingest_from_peer(
+    store: &Store,
+    ctx: &IngestContext,
+    from: &TeamId,
+    body: String,
+) -> Result<IngestReport, IngestError> {
+    let Some(fed) = &ctx.federation else {
+        return Err(IngestError::Worker("this node does not federate".to_owned()));
+    };
+    let plan = Plan::load(store, fed).await?;
+    let from = from.clone();
+    let ctx_owned = ctx.clone();
+    let (accepted, mut failures, learned) = tokio::task::spawn_blocking(move || {
+        let mut learned = Learned::default();
+        let (accepted, failures) = validate_all(&body, &ctx_owned, |index, raw| {
+            accept_from_peer(index, raw, &ctx_owned, &from, &plan, &mut learned)
+        })?;
+        Ok::<_, IngestError>((accepted, failures, learned))
+    })
+    .await
+    .map_err(|e| IngestError::Worker(e.to_string()))??;
+
+    for (team, key) in &learned.keys {
+        if let (Ok(team_id), Ok(public)) = (TeamId::parse(team), PublicKey::parse_base64(key)) {
+            store
+                .learn_node_key(&team_id, key, &public.fingerprint(), "relayed")
+                .await?;
+        }
+    }
+    let mut accepted = accepted;
+    for def in &learned.groups {
+        if let Err(reason) = remember_group(store, def).await? {
+            // The group clashes with one this node knows: refuse its objects.
+            let (clash, keep): (Vec<_>, Vec<_>) = accepted.into_iter().partition(|(_, a)| {
+                a.audience.sharing_groups.iter().any(|g| g.as_str() == def.name)
+            });
+            accepted = keep;
+            failures.extend(clash.into_iter().map(|(index, a)| Failure {
+                index,
+                id: Some(a.object.id().to_string()),
+                path: format!("/extensions/{SEAL_EXTENSION_ID}/sharing_groups"),
+                reason: reason.clone(),
+            }));
+        }
+    }
+    failures.sort_by_key(|f| f.index);
+    store_accepted(store, accepted, failures).await
+}
+
+async fn remember_group(store: &Store, def: &GroupDefinition) -> Result<Result<(), String>, StoreError> {
+    let parsed = (
+        GroupName::parse(&def.name),
+        TeamId::parse(&def.owner),
+        def.members.iter().map(|m| TeamId::parse(m)).collect::<Result<Vec<_>, _>>(),
+    );
+    let (Ok(name), Ok(owner), Ok(members)) = parsed else {
+        return Ok(Err(format!("sharing group {:?} has an invalid name or member", def.name)));
+    };
+    let text = serde_json::to_string(def).map_err(|e| crate::sql::corrupt("group definition", e))?;
+    match store.put_foreign_group(&name, &owner, &members, &text).await {
+        Ok(()) => Ok(Ok(())),
+        Err(StoreError::Conflict { what }) => Ok(Err(format!("conflicts with {what} on this node"))),
+        Err(e) => Err(e),
+    }
+}
+
+async fn store_accepted(
+    store: &Store,
+    accepted: Vec<(usize, Accepted)>,
+    failures: Vec<Failure>,
+) -> Result<IngestReport, IngestError> {
     let mut report = IngestReport {
         failures,
         ..Default::default()
@@ -90,68 +315,192 @@ pub async fn ingest(
     for chunk in accepted.chunks(BATCH) {
         let batch: Vec<NewObject<'_>> = chunk
             .iter()
-            .map(|a| NewObject {
+            .map(|(_, a)| NewObject {
                 object: &a.object,
                 audience: &a.audience,
                 access_keys: &a.keys,
+                deliver_to: &a.deliver_to,
             })
             .collect();
         let outcomes = store.insert_objects(&batch).await?;
-        for (a, outcome) in chunk.iter().zip(outcomes) {
-            let (list, date_added) = match outcome {
-                InsertOutcome::Stored { date_added } => (&mut report.stored, date_added),
-                InsertOutcome::Duplicate { date_added } => (&mut report.duplicates, date_added),
+        for ((_, a), outcome) in chunk.iter().zip(outcomes) {
+            let (list, date_added, queued_for) = match outcome {
+                InsertOutcome::Stored { date_added } => {
+                    (&mut report.stored, date_added, a.deliver_to.clone())
+                }
+                InsertOutcome::Duplicate { date_added } => {
+                    (&mut report.duplicates, date_added, Vec::new())
+                }
             };
             list.push(Ingested {
                 id: a.object.id().to_string(),
                 version: a.object.version().map(|v| v.to_millis_string()),
                 date_added: date_added.to_micros_string(),
+                queued_for,
             });
         }
     }
     Ok(report)
 }
 
+type Accept<'a> = dyn FnMut(usize, &str) -> Result<Accepted, Failure> + 'a;
+
 fn validate_all(
     body: &str,
     ctx: &IngestContext,
-    originator: &TeamId,
-) -> Result<(Vec<Accepted>, Vec<Failure>), IngestError> {
-    let (schemas, default_tlp) = (&*ctx.schemas, ctx.default_tlp);
+    mut accept: impl FnMut(usize, &str) -> Result<Accepted, Failure>,
+) -> Result<(Vec<(usize, Accepted)>, Vec<Failure>), IngestError> {
+    let _ = ctx;
     let raws = split_objects(body)?;
     let mut accepted = Vec::with_capacity(raws.len());
     let mut failures = Vec::new();
+    let accept: &mut Accept<'_> = &mut accept;
     for (index, raw) in raws.into_iter().enumerate() {
-        let parsed = StixObject::parse(raw, schemas).map_err(|e| Failure {
-            index,
-            id: e.id,
-            path: e.path,
-            reason: e.reason,
-        });
-        let result = parsed.and_then(|object| {
-            let audience = Audience::of_object(&object, default_tlp, Some(originator.clone()))
-                .map_err(|e| Failure {
-                    index,
-                    id: Some(object.id().to_string()),
-                    path: format!("/extensions/{}", vigia_stix::DISTRIBUTION_EXTENSION_ID),
-                    reason: e.to_string(),
-                })?;
-            let mut keys = object_keys(&audience);
-            let scoped: Vec<String> = (ctx.router)(&object)
-                .iter()
-                .flat_map(|c| collection_keys(c, &keys).collect::<Vec<_>>())
-                .collect();
-            keys.extend(scoped);
-            Ok(Accepted {
-                object,
-                audience,
-                keys,
-            })
-        });
-        match result {
-            Ok(a) => accepted.push(a),
+        match accept(index, raw) {
+            Ok(a) => accepted.push((index, a)),
             Err(f) => failures.push(f),
         }
     }
     Ok((accepted, failures))
+}
+
+fn failure(index: usize, id: Option<&str>, path: &str, reason: impl Into<String>) -> Failure {
+    Failure {
+        index,
+        id: id.map(str::to_owned),
+        path: path.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+fn parse(index: usize, raw: &str, schemas: &SchemaSet) -> Result<StixObject, Failure> {
+    StixObject::parse(raw, schemas).map_err(|e| Failure {
+        index,
+        id: e.id,
+        path: e.path,
+        reason: e.reason,
+    })
+}
+
+fn keys_for(ctx: &IngestContext, object: &StixObject, audience: &Audience) -> Vec<String> {
+    let mut keys = object_keys(audience);
+    let scoped: Vec<String> = (ctx.router)(object)
+        .iter()
+        .flat_map(|c| collection_keys(c, &keys).collect::<Vec<_>>())
+        .collect();
+    keys.extend(scoped);
+    keys
+}
+
+fn accept_local(
+    index: usize,
+    raw: &str,
+    ctx: &IngestContext,
+    originator: &TeamId,
+    plan: Option<&Plan>,
+) -> Result<Accepted, Failure> {
+    let mut object = parse(index, raw, &ctx.schemas)?;
+    let id = object.id().to_string();
+    let distribution_path = format!("/extensions/{DISTRIBUTION_EXTENSION_ID}");
+    let mut audience = Audience::of_object(&object, ctx.default_tlp, Some(originator.clone()))
+        .map_err(|e| failure(index, Some(&id), &distribution_path, e.to_string()))?;
+    if object.sealed_by().is_some() {
+        return Err(failure(
+            index,
+            Some(&id),
+            &format!("/extensions/{SEAL_EXTENSION_ID}"),
+            "object is already sealed by a node; objects from other nodes arrive through federation",
+        ));
+    }
+    let mut deliver_to = Vec::new();
+    if let (Some(plan), Some(_)) = (plan, object.distribution()) {
+        let groups = plan
+            .group_definitions(&audience)
+            .map_err(|reason| failure(index, Some(&id), &distribution_path, reason))?;
+        let sealed = seal(
+            raw,
+            &plan.node_key,
+            plan.here.as_str(),
+            originator.as_str(),
+            groups,
+        )
+        .map_err(|e| failure(index, Some(&id), "", e.to_string()))?;
+        object = parse(index, &sealed, &ctx.schemas)?;
+        audience.origin_node = Some(plan.here.clone());
+        deliver_to = plan.deliveries(&object, &audience, None);
+    }
+    Ok(Accepted {
+        keys: keys_for(ctx, &object, &audience),
+        object,
+        audience,
+        deliver_to,
+    })
+}
+
+fn accept_from_peer(
+    index: usize,
+    raw: &str,
+    ctx: &IngestContext,
+    from: &TeamId,
+    plan: &Plan,
+    learned: &mut Learned,
+) -> Result<Accepted, Failure> {
+    let object = parse(index, raw, &ctx.schemas)?;
+    let id = object.id().to_string();
+    let seal_path = format!("/extensions/{SEAL_EXTENSION_ID}");
+    let refuse = |reason: String| failure(index, Some(&id), &seal_path, reason);
+    let value: Value = serde_json::from_str(raw).map_err(|e| refuse(e.to_string()))?;
+    let (seal, _) = verify_seal(&value).map_err(|e| refuse(e.to_string()))?;
+    let origin = TeamId::parse(&seal.origin_node).map_err(|e| refuse(e.to_string()))?;
+    let originator = TeamId::parse(&seal.originator).map_err(|e| refuse(e.to_string()))?;
+    trust_key(plan, learned, &origin, &seal.key).map_err(refuse)?;
+    let mut community = plan.community.clone();
+    for def in &seal.sharing_groups {
+        let owner = TeamId::parse(&def.owner).map_err(|e| refuse(e.to_string()))?;
+        trust_key(plan, learned, &owner, &def.key).map_err(refuse)?;
+        let name = GroupName::parse(&def.name).map_err(|e| refuse(e.to_string()))?;
+        let members = def
+            .members
+            .iter()
+            .map(|m| TeamId::parse(m))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| refuse(e.to_string()))?;
+        community = community.with_group(name, members);
+        learned.groups.push(def.clone());
+    }
+    let mut audience = Audience::of_object(&object, ctx.default_tlp, Some(originator))
+        .map_err(|e| failure(index, Some(&id), &format!("/extensions/{DISTRIBUTION_EXTENSION_ID}"), e.to_string()))?;
+    audience.origin_node = Some(origin.clone());
+    if !may_receive(&plan.here, from, &audience, &community) {
+        return Err(refuse(format!(
+            "{} object from {origin} may not be received by this node from {from}",
+            audience.tlp.label()
+        )));
+    }
+    let deliver_to = plan.deliveries(&object, &audience, Some(from));
+    Ok(Accepted {
+        keys: keys_for(ctx, &object, &audience),
+        object,
+        audience,
+        deliver_to,
+    })
+}
+
+/// A seal's key must be the one trusted for its node. A node not yet known
+/// is trusted on first sight through an authenticated peer, then pinned.
+fn trust_key(plan: &Plan, learned: &mut Learned, node: &TeamId, key: &str) -> Result<(), String> {
+    let known = plan
+        .node_keys
+        .get(node.as_str())
+        .or_else(|| learned.keys.get(node.as_str()));
+    match known {
+        Some(k) if k == key => Ok(()),
+        Some(_) => Err(format!(
+            "sealed with a key that is not the one trusted for node {node}"
+        )),
+        None => {
+            learned.keys.insert(node.as_str().to_owned(), key.to_owned());
+            Ok(())
+        }
+    }
 }

@@ -7,6 +7,8 @@
 //!   and access keys; strictly increasing `date_added`.
 //! - `teams`, `users`, `tokens`, `groups`: the node's organisations,
 //!   people, credentials and sharing groups.
+//! - `federation`: peers, trusted node keys, the outbox, request nonces,
+//!   sharing groups learned from other nodes, settings.
 //! - `audit`: the append-only, hash-chained audit log.
 //! - [`ingest`]: the one path by which objects enter, for every interface.
 //!
@@ -17,6 +19,7 @@
 mod audit;
 mod db;
 mod error;
+mod federation;
 mod groups;
 pub mod ingest;
 mod objects;
@@ -30,6 +33,7 @@ mod users;
 pub use audit::{AuditEntry, AuditEvent, AuditVerification};
 pub use db::{Backend, Store};
 pub use error::StoreError;
+pub use federation::{Delivery, DeliveryOutcome, DueBatch, KeyTrust, NewPeer, PeerRecord};
 pub use objects::{InsertOutcome, NewObject, ObjectQuery, StoredObject, VersionFilter};
 pub use records::{
     NewTeam, NewToken, NewUser, NodeRecord, TeamKind, TeamRecord, TokenRecord, UserRecord,

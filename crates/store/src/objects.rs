@@ -18,6 +18,9 @@ pub struct NewObject<'a> {
     pub audience: &'a Audience,
     /// Access keys from `vigia_policy::object_keys(audience)`.
     pub access_keys: &'a [String],
+    /// Peers (team ids) to deliver a new version to, through the outbox
+    /// written in the same transaction.
+    pub deliver_to: &'a [String],
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,12 +128,12 @@ impl Store {
 }
 
 /// The columns `stored_object` reads, from `objects o`.
-const COLUMNS: &str = "o.date_added AS date_added, o.id AS id, o.type AS type, \
+pub(crate) const COLUMNS: &str = "o.date_added AS date_added, o.id AS id, o.type AS type, \
      o.version AS version, o.spec_version AS spec_version, o.created_by_ref AS created_by_ref, \
      o.tlp AS tlp, o.revoked AS revoked, o.audience AS audience, o.raw AS raw";
 
 /// Decodes one row selected with [`COLUMNS`]; bad data is `Corrupt`.
-fn stored_object(row: &AnyRow) -> Result<StoredObject, StoreError> {
+pub(crate) fn stored_object(row: &AnyRow) -> Result<StoredObject, StoreError> {
     let date_added: i64 = col(row, "date_added", &|| "object row".to_owned())?;
     let what = || format!("object at date_added {date_added}");
     let id: String = col(row, "id", &what)?;

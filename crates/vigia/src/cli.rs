@@ -42,6 +42,81 @@ pub(crate) enum Command {
     /// Exchange objects with other TAXII 2.1 servers.
     #[command(subcommand)]
     Taxii(TaxiiCommand),
+    /// Peer nodes of the network: set up, list, remove, check.
+    #[command(subcommand)]
+    Peer(PeerCommand),
+    /// Publish STIX objects from this node's team with a TLP marking and a
+    /// distribution; they are sealed with the node key and delivered to
+    /// every peer the marking and the outbound policy entitle.
+    Publish(PublishArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum PeerCommand {
+    /// Set up a peering with the node at URL. Run it on both sides.
+    ///
+    /// Fetches URL/api/node and checks its key against --key, the
+    /// fingerprint the peer's operators gave you out of band (their
+    /// `vigia node info`). Peers are reached over https; plain http is
+    /// accepted only on loopback, with a warning.
+    Add {
+        #[command(flatten)]
+        dir: DataDir,
+        /// The peer's public URL, e.g. https://vigia.csirt.example.
+        #[arg(value_name = "URL")]
+        url: String,
+        /// The peer's key fingerprint (SHA256:…).
+        #[arg(long, value_name = "FINGERPRINT")]
+        key: String,
+        /// A name for the peer; default: its team's name.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List peers with reachability, last sync, cursor, backlog and failures.
+    List {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The same as list, with the last error of each peer.
+    Status {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a peer (by name, team id or country); what was still queued
+    /// for it is dropped.
+    Remove {
+        #[command(flatten)]
+        dir: DataDir,
+        peer: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct PublishArgs {
+    #[command(flatten)]
+    pub(crate) dir: DataDir,
+    /// A STIX bundle, TAXII envelope or single object.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    /// clear, green, amber, amber+strict or red.
+    #[arg(long)]
+    pub(crate) tlp: String,
+    /// A recipient team: its id (identity--…), country code or name.
+    #[arg(long = "to", value_name = "TEAM")]
+    pub(crate) to: Vec<String>,
+    /// A recipient person, USER@TEAM (TEAM as for --to); what TLP:RED needs.
+    #[arg(long = "to-user", value_name = "USER@TEAM")]
+    pub(crate) to_user: Vec<String>,
+    /// A sharing group.
+    #[arg(long = "group", value_name = "NAME")]
+    pub(crate) group: Vec<String>,
+    /// TLP:AMBER only: recipients may pass it to their own clients.
+    #[arg(long)]
+    pub(crate) allow_clients: bool,
 }
 
 #[derive(Args, Debug)]

@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
+use vigia_policy::OutboundPolicy;
 use vigia_stix::Tlp;
 use vigia_web::taxii::{default_collections, CollectionConfig};
 
@@ -51,6 +52,38 @@ pub(crate) struct Config {
     pub(crate) taxii_public: bool,
     /// The TAXII collections (`[[collections]]`); defaults when absent.
     pub(crate) collections: Vec<CollectionConfig>,
+    pub(crate) federation: FederationConfig,
+    /// What never leaves this node, whatever its analysts choose.
+    pub(crate) outbound: OutboundPolicy,
+}
+
+/// `[federation]`: how this node exchanges objects with its peers.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct FederationConfig {
+    /// Seal published objects, queue them for peers, accept pushes and
+    /// serve pulls. Off, the node keeps everything to itself.
+    pub(crate) enabled: bool,
+    /// Seconds between two pulls from each peer.
+    pub(crate) pull_interval_secs: u64,
+    /// First retry delay of a failed delivery, in milliseconds; it doubles
+    /// with each further failure, up to `retry_max_secs`.
+    pub(crate) retry_base_ms: u64,
+    pub(crate) retry_max_secs: u64,
+    /// Objects per push request.
+    pub(crate) push_batch: i64,
+}
+
+impl Default for FederationConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            pull_interval_secs: 30,
+            retry_base_ms: 1000,
+            retry_max_secs: 300,
+            push_batch: 500,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +104,8 @@ struct Defaults {
     log_format: LogFormat,
     taxii_public: bool,
     collections: Vec<CollectionConfig>,
+    federation: FederationConfig,
+    outbound: OutboundPolicy,
 }
 
 impl Default for Defaults {
@@ -83,6 +118,8 @@ impl Default for Defaults {
             log_format: LogFormat::Text,
             taxii_public: false,
             collections: default_collections(),
+            federation: FederationConfig::default(),
+            outbound: OutboundPolicy::default(),
         }
     }
 }
@@ -223,6 +260,8 @@ mod tests {
             log_format: LogFormat::Text,
             taxii_public: false,
             collections: default_collections(),
+            federation: FederationConfig::default(),
+            outbound: OutboundPolicy::default(),
         }
     }
 

@@ -17,6 +17,15 @@ pub struct Caller {
     pub viewer: Viewer,
     /// How the caller appears in the audit log.
     pub actor: String,
+    /// Set when a peer node signed the request (RFC 9421): the
+    /// `Content-Digest` its signature covers, which the body must match.
+    pub signed: Option<SignedBy>,
+}
+
+/// A request a peer node signed.
+#[derive(Clone, Debug)]
+pub struct SignedBy {
+    pub content_digest: Option<String>,
 }
 
 impl Caller {
@@ -24,6 +33,7 @@ impl Caller {
         Self {
             viewer: Viewer::Public,
             actor: "public".to_owned(),
+            signed: None,
         }
     }
 
@@ -73,6 +83,9 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if parts.headers.contains_key("signature-input") {
+            return crate::federation::signed_caller(parts, state).await;
+        }
         let Some(header) = parts.headers.get(AUTHORIZATION) else {
             return Ok(Caller::public());
         };
@@ -152,6 +165,7 @@ async fn bearer(state: &AppState, secret: &str, path: &str) -> Result<Caller, Ap
     Ok(Caller {
         viewer,
         actor: format!("token:{}", token.id),
+        signed: None,
     })
 }
 
@@ -207,6 +221,7 @@ pub async fn check_password(
         return Err(denied());
     }
     Ok(Caller {
+        signed: None,
         actor: format!("user:{}@{}", user.name, user.team),
         viewer: Viewer::Member {
             team: user.team,

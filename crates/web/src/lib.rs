@@ -8,6 +8,9 @@
 //! - [`body`]: size-limited, content-type-checked bodies.
 //! - `routes`: one module per resource of the JSON API.
 //! - [`taxii`]: the TAXII 2.1 server.
+//! - [`federation`]: signed requests from peer nodes, the `network`
+//!   collection they push to and pull from, delivery state and the
+//!   outbound policy.
 //!
 //! Architecture invariant: every handler that returns objects filters them
 //! through `vigia_policy::may_view` and audits non-CLEAR reads.
@@ -16,6 +19,7 @@ pub mod auth;
 pub mod body;
 pub mod credentials;
 pub mod error;
+pub mod federation;
 mod routes;
 pub mod state;
 pub mod taxii;
@@ -56,7 +60,13 @@ pub fn router(state: AppState) -> Router {
         .route("/sharing-groups", get(admin::list_groups))
         .route("/sharing-groups/{name}", put(admin::put_group))
         .route("/audit", get(admin::audit_log))
-        .route("/audit/verify", get(admin::audit_verify));
+        .route("/audit/verify", get(admin::audit_verify))
+        .route("/objects/{id}/deliveries", get(federation::deliveries))
+        .route("/peers", get(federation::list_peers))
+        .route(
+            "/federation/outbound-policy",
+            get(federation::get_outbound_policy).put(federation::put_outbound_policy),
+        );
     Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

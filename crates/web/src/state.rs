@@ -6,7 +6,8 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use time::OffsetDateTime;
 use vigia_policy::TeamId;
 use vigia_stix::{SchemaSet, Timestamp, Tlp};
-use vigia_store::ingest::IngestContext;
+use tokio::sync::Notify;
+use vigia_store::ingest::{FederationContext, IngestContext};
 use vigia_store::{AuditEvent, Store};
 
 use crate::taxii::CollectionConfig;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub taxii: Arc<TaxiiSettings>,
     /// Validation, default TLP and collection routing for every ingest.
     pub ingest: IngestContext,
+    /// Woken when objects are queued for peers, so delivery starts at once.
+    pub outbox: Arc<Notify>,
 }
 
 impl AppState {
@@ -80,6 +83,7 @@ impl AppState {
             schemas: schemas.clone(),
             default_tlp: node.default_tlp,
             router: Arc::new(move |o| crate::taxii::route(&collections, o)),
+            federation: None,
         };
         Ok(Self {
             store,
@@ -89,7 +93,21 @@ impl AppState {
             metrics,
             taxii: Arc::new(taxii),
             ingest,
+            outbox: Arc::new(Notify::new()),
         })
+    }
+
+    /// Turns federation on: published objects are sealed with the node key
+    /// and queued for peers, and peers may push to and pull from the
+    /// `network` collection.
+    pub fn with_federation(mut self, federation: FederationContext) -> Self {
+        self.ingest.federation = Some(federation);
+        let mut taxii = (*self.taxii).clone();
+        if !taxii.collections.iter().any(|c| c.alias == crate::federation::NETWORK_ALIAS) {
+            taxii.collections.push(crate::federation::network_collection());
+        }
+        self.taxii = Arc::new(taxii);
+        self
     }
 }
 

@@ -31,6 +31,7 @@ struct Entry<'a> {
     audience: String,
     raw: &'a str,
     access_keys: &'a [String],
+    deliver_to: &'a [String],
 }
 
 impl<'a> Entry<'a> {
@@ -51,6 +52,7 @@ impl<'a> Entry<'a> {
             audience,
             raw: o.raw(),
             access_keys: new.access_keys,
+            deliver_to: new.deliver_to,
         })
     }
 }
@@ -124,7 +126,8 @@ async fn write_fresh(
         .collect();
     clear_latest(conn, backend, &superseded).await?;
     insert_rows(conn, backend, rows, fresh, &latest, first).await?;
-    insert_access(conn, backend, rows, fresh, first).await
+    insert_access(conn, backend, rows, fresh, first).await?;
+    insert_outbox(conn, backend, rows, fresh, first).await
 }
 
 fn outcomes(fates: &[Fate], first: i64) -> Result<Vec<InsertOutcome>, StoreError> {
@@ -357,6 +360,39 @@ async fn insert_access(
             stmt.bind(key).sql(", ").bind(at).sql(")");
         }
         debug_assert!(stmt.params() <= MAX_PARAMS);
+        stmt.query()?.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Queues each new version for the peers it is to be delivered to.
+async fn insert_outbox(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    rows: &[Entry<'_>],
+    fresh: &[usize],
+    first: i64,
+) -> Result<(), StoreError> {
+    let pairs: Vec<(&str, i64)> = fresh
+        .iter()
+        .enumerate()
+        .flat_map(|(n, &i)| {
+            rows[i]
+                .deliver_to
+                .iter()
+                .map(move |peer| (peer.as_str(), first + n as i64))
+        })
+        .collect();
+    let queued_at = now().unix_micros();
+    for chunk in pairs.chunks(ACCESS_ROWS_PER_INSERT / 2) {
+        let mut stmt = Stmt::new(
+            backend,
+            "INSERT INTO outbox (peer, date_added, state, attempts, next_attempt) VALUES ",
+        );
+        for (k, &(peer, at)) in chunk.iter().enumerate() {
+            stmt.sql(if k == 0 { "(" } else { ", (" });
+            stmt.bind(peer).sql(", ").bind(at).sql(", 'pending', 0, ").bind(queued_at).sql(")");
+        }
         stmt.query()?.execute(&mut *conn).await?;
     }
     Ok(())

@@ -223,6 +223,7 @@ impl Item {
             object: &self.object,
             audience: &self.audience,
             access_keys: &self.keys,
+            deliver_to: &[],
         }
     }
 }

@@ -72,6 +72,8 @@ async fn create_node(
         log_format: LogFormat::Text,
         taxii_public: false,
         collections: vigia_web::taxii::default_collections(),
+        federation: crate::config::FederationConfig::default(),
+        outbound: vigia_policy::OutboundPolicy::default(),
     };
     let url = args
         .database_url
@@ -168,6 +170,7 @@ async fn seed_objects(store: &Store, team_id: &TeamId, team_name: &str) -> anyho
             object,
             audience: &audience,
             access_keys: &keys,
+            deliver_to: &[],
         })
         .collect();
     store.insert_objects(&batch).await?;

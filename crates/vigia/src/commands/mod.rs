@@ -1,6 +1,7 @@
 //! One module per sub-command.
 
 mod admin;
+pub(crate) mod federation;
 mod init;
 mod serve;
 mod taxii;
@@ -12,6 +13,7 @@ use anyhow::Context as _;
 use vigia_store::Store;
 
 use crate::cli::{
+    PeerCommand,
     AuditCommand, Cli, Command, NodeCommand, TaxiiCommand, TokenCommand, UserCommand,
 };
 use crate::config::{Config, LogFormat, Overrides};
@@ -111,6 +113,29 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     taxii::push(&config, &store, args).await
                 }
             }
+        }
+        Command::Peer(cmd) => {
+            telemetry::init_logs(LogFormat::Text, "warn");
+            match cmd {
+                PeerCommand::Add { dir, url, key, name } => {
+                    federation::peer_add(&open(&dir.data_dir).await?.1, &url, &key, name).await
+                }
+                PeerCommand::List { dir, json } => {
+                    federation::peer_list(&open(&dir.data_dir).await?.1, json, false).await
+                }
+                PeerCommand::Status { dir, json } => {
+                    federation::peer_list(&open(&dir.data_dir).await?.1, json, true).await
+                }
+                PeerCommand::Remove { dir, peer } => {
+                    federation::peer_remove(&open(&dir.data_dir).await?.1, &peer).await
+                }
+            }
+        }
+        Command::Publish(args) => {
+            telemetry::init_logs(LogFormat::Text, "warn");
+            let dir = args.dir.data_dir.clone();
+            let (config, store) = open(&dir).await?;
+            federation::publish(&config, &store, &dir, args).await
         }
     }
 }

@@ -7,6 +7,8 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 use vigia_policy::TeamId;
 use vigia_sign::NodeKey;
+use vigia_federation::sync::{run_outbox, run_pull, Federation, SyncSettings};
+use vigia_store::ingest::FederationContext;
 use vigia_web::{AppState, Limits, NodeContext, TaxiiSettings};
 
 use crate::cli::ServeArgs;
@@ -68,7 +70,35 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         collections: config.collections.clone(),
         public_root: config.taxii_public,
     };
-    let state = AppState::new(store.clone(), node, limits, metrics, taxii)?;
+    let mut state = AppState::new(store.clone(), node, limits, metrics, taxii)?;
+    let mut workers = tokio::task::JoinSet::new();
+    if config.federation.enabled {
+        let federation = FederationContext {
+            here: state.node.team_id.clone(),
+            node_key: std::sync::Arc::new(key),
+            configured_outbound: config.outbound.clone(),
+        };
+        state = state.with_federation(federation.clone());
+        let fed = Federation {
+            store: store.clone(),
+            ingest: state.ingest.clone(),
+            here: federation.here.clone(),
+            key: federation.node_key.clone(),
+            outbox: state.outbox.clone(),
+            settings: SyncSettings {
+                pull_interval: Duration::from_secs(config.federation.pull_interval_secs.max(1)),
+                retry_base: Duration::from_millis(config.federation.retry_base_ms.max(10)),
+                retry_max: Duration::from_secs(config.federation.retry_max_secs.max(1)),
+                push_batch: config.federation.push_batch.clamp(1, 5000),
+                ..SyncSettings::default()
+            },
+        };
+        if !public_url.starts_with("https://") {
+            tracing::warn!(%public_url, "federation over plain http: acceptable on loopback only; put the node behind TLS in production");
+        }
+        workers.spawn(run_outbox(fed.clone()));
+        workers.spawn(run_pull(fed));
+    }
     tracing::info!(%local, node_id = %config.node_id, backend = ?store.backend(), "vigia node listening");
     if config.log_format == LogFormat::Text {
         // A plain line for scripts and tests that start a node on port 0.
@@ -76,6 +106,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let grace = Duration::from_secs(config.shutdown_grace_secs);
     vigia_web::run(listener, state, shutdown_signal(), grace).await?;
+    // Deliveries are durable and idempotent: stopping mid-way loses nothing.
+    workers.shutdown().await;
     store.close().await;
     tracing::info!("vigia node stopped");
     Ok(ExitCode::SUCCESS)

@@ -3,7 +3,6 @@
 
 use std::io::Read as _;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -69,14 +68,10 @@ fn shown_url(target: &TaxiiTarget) -> String {
         .unwrap_or_else(|_| "(invalid URL)".to_owned())
 }
 
-/// The same validation, default TLP and collection routing `serve` uses.
+/// The same validation, default TLP and collection routing `serve` uses;
+/// objects from outside TAXII servers are not sealed or federated.
 fn ingest_context(config: &Config) -> anyhow::Result<IngestContext> {
-    let collections = config.collections.clone();
-    Ok(IngestContext {
-        schemas: Arc::new(SchemaSet::new()?),
-        default_tlp: config.default_tlp,
-        router: Arc::new(move |o| vigia_web::taxii::route(&collections, o)),
-    })
+    super::federation::ingest_context(config, None)
 }
 
 #[derive(Debug, Default)]

@@ -45,6 +45,9 @@ pub(crate) async fn ingest_body_with(
             IngestError::Store(e) => AppError::from(e),
             IngestError::Worker(e) => AppError::Internal(e),
         })?;
+    if report.stored.iter().any(|o| !o.queued_for.is_empty()) {
+        state.outbox.notify_one();
+    }
     metrics::counter!("vigia_objects_stored_total").increment(report.stored.len() as u64);
     metrics::counter!("vigia_objects_rejected_total").increment(report.failures.len() as u64);
     Ok(report)

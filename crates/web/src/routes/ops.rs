@@ -44,6 +44,7 @@ pub(crate) async fn node(State(state): State<AppState>) -> Json<serde_json::Valu
     Json(json!({
         "node_id": n.node_id,
         "team_id": n.team_id,
+        "team_name": n.team_name,
         "country": n.country,
         "public_url": n.public_url,
         "public_key": n.public_key,

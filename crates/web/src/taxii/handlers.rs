@@ -17,6 +17,7 @@ use vigia_taxii::{
 use super::{taxii_json, CollectionConfig, TaxiiResult};
 use crate::auth::Caller;
 use crate::error::AppError;
+use crate::federation::{Egress, NETWORK_ALIAS};
 use crate::routes::objects::{audit_reads, ingest_body_with};
 use crate::state::AppState;
 
@@ -254,8 +255,17 @@ async fn page(
     ids: Vec<String>,
 ) -> Result<Page, AppError> {
     let community = state.store.community().await?;
-    let keys: Vec<String> =
-        collection_keys(&c.id(), &viewer_keys(&root.caller.viewer, &community)).collect();
+    // The network collection is node-wide, narrowed by the egress rule.
+    let egress = if c.alias == NETWORK_ALIAS {
+        Some(Egress::for_caller(state, &root.caller).await?)
+    } else {
+        None
+    };
+    let viewer = viewer_keys(&root.caller.viewer, &community);
+    let keys: Vec<String> = match egress {
+        Some(_) => viewer,
+        None => collection_keys(&c.id(), &viewer).collect(),
+    };
     let limit = filter.page_size(state.limits.max_page);
     let after = match (filter.added_after, filter.next) {
         (a, None) => a,
@@ -290,6 +300,11 @@ async fn page(
     let objects = rows
         .into_iter()
         .filter(|o| may_view(&root.caller.viewer, &o.audience, &community))
+        .filter(|o| {
+            egress
+                .as_ref()
+                .is_none_or(|e| e.permits(&o.object_type, &o.audience, &community))
+        })
         .collect();
     Ok(Page { objects, next })
 }
@@ -443,12 +458,16 @@ pub(crate) async fn objects_post(
     let body = body.map_err(|_| AppError::PayloadTooLarge {
         limit: state.limits.max_body_bytes,
     })?;
-    let body = String::from_utf8(body.to_vec())
-        .map_err(|_| AppError::BadRequest("body is not UTF-8".into()))?;
-    let team = root.caller.require_writer()?.clone();
     let requested = crate::state::now();
     let collection_id = c.id();
-    let report = ingest_body_with(&state, &team, body, Some(collection_id.clone())).await?;
+    let report = if c.alias == NETWORK_ALIAS {
+        crate::federation::receive(&state, &root.caller, &body).await?
+    } else {
+        let body = String::from_utf8(body.to_vec())
+            .map_err(|_| AppError::BadRequest("body is not UTF-8".into()))?;
+        let team = root.caller.require_writer()?.clone();
+        ingest_body_with(&state, &team, body, Some(collection_id.clone())).await?
+    };
     // Objects without `modified` or `created` (SCOs) are versioned by
     // date_added, as in the manifest; status details require a version.
     let detail = |o: &vigia_store::ingest::Ingested, message: Option<String>| StatusDetail {

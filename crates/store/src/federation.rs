@@ -1,0 +1,540 @@
+//! Federation state: peers, trusted node keys, the outbox of deliveries,
+//! request nonces, sharing groups learned from other nodes, and settings.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use vigia_policy::{GroupName, TeamId};
+use vigia_stix::Timestamp;
+
+use crate::db::Store;
+use crate::error::StoreError;
+use crate::objects::{stored_object, StoredObject, COLUMNS};
+use crate::sql::{col, constraint, corrupt, now, opt_stamp, stamp, Stmt};
+
+/// A peer as an operator sets it up.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NewPeer {
+    pub team_id: TeamId,
+    pub name: String,
+    /// The peer's base URL (`https://node.example`).
+    pub url: String,
+    pub fingerprint: String,
+    /// Base64 Ed25519 public key whose fingerprint is `fingerprint`.
+    pub public_key: String,
+    pub node_id: String,
+    pub country: String,
+}
+
+/// A peer with its synchronisation state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PeerRecord {
+    #[serde(flatten)]
+    pub peer: NewPeer,
+    pub added_at: Timestamp,
+    /// The peer's `date_added` of the last object pulled from it.
+    pub pull_cursor: Option<String>,
+    pub last_pull_at: Option<Timestamp>,
+    pub last_success_at: Option<Timestamp>,
+    pub last_failure_at: Option<Timestamp>,
+    pub last_error: Option<String>,
+    /// Consecutive failures since the last success.
+    pub failures: i64,
+    /// Deliveries waiting in the outbox.
+    pub backlog: i64,
+    /// When the oldest waiting delivery was queued.
+    pub oldest_pending: Option<Timestamp>,
+}
+
+impl PeerRecord {
+    /// Reachable when the last contact succeeded.
+    pub fn reachable(&self) -> Option<bool> {
+        match (self.last_success_at, self.last_failure_at) {
+            (None, None) => None,
+            (Some(_), None) => Some(true),
+            (None, Some(_)) => Some(false),
+            (Some(ok), Some(failed)) => Some(ok > failed),
+        }
+    }
+}
+
+/// Whether a seal's key was already trusted for its node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyTrust {
+    Known,
+    /// First seen now; pinned from here on.
+    Learned,
+}
+
+/// One delivery of one object version to one peer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Delivery {
+    pub peer: String,
+    pub peer_name: Option<String>,
+    pub date_added: Timestamp,
+    /// `pending`, `delivered`, `refused` (by the peer) or `withheld` (by
+    /// this node's outbound policy since it was queued).
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<Timestamp>,
+}
+
+/// Deliveries due now, for one peer, with the objects to send.
+#[derive(Clone, Debug)]
+pub struct DueBatch {
+    pub peer: TeamId,
+    pub attempts: i64,
+    pub objects: Vec<StoredObject>,
+}
+
+/// How a delivery attempt ended, per object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    Delivered,
+    Refused(String),
+    Withheld(String),
+}
+
+const PEER_COLUMNS: &str = "p.team_id, p.name, p.url, p.fingerprint, p.public_key, p.node_id, \
+     p.country, p.added_at, p.pull_cursor, p.last_pull_at, p.last_success_at, \
+     p.last_failure_at, p.last_error, p.failures, \
+     (SELECT COUNT(*) FROM outbox b WHERE b.peer = p.team_id AND b.state = 'pending') AS backlog, \
+     (SELECT MIN(b.date_added) FROM outbox b WHERE b.peer = p.team_id AND b.state = 'pending') AS oldest";
+
+fn peer_record(row: &AnyRow) -> Result<PeerRecord, StoreError> {
+    let team: String = col(row, "team_id", &|| "peer row".to_owned())?;
+    let what = || format!("peer {team}");
+    Ok(PeerRecord {
+        peer: NewPeer {
+            team_id: TeamId::parse(&team).map_err(|e| corrupt(what(), e))?,
+            name: col(row, "name", &what)?,
+            url: col(row, "url", &what)?,
+            fingerprint: col(row, "fingerprint", &what)?,
+            public_key: col(row, "public_key", &what)?,
+            node_id: col(row, "node_id", &what)?,
+            country: col(row, "country", &what)?,
+        },
+        added_at: stamp(col(row, "added_at", &what)?, &what)?,
+        pull_cursor: col(row, "pull_cursor", &what)?,
+        last_pull_at: opt_stamp(col(row, "last_pull_at", &what)?, &what)?,
+        last_success_at: opt_stamp(col(row, "last_success_at", &what)?, &what)?,
+        last_failure_at: opt_stamp(col(row, "last_failure_at", &what)?, &what)?,
+        last_error: col(row, "last_error", &what)?,
+        failures: col(row, "failures", &what)?,
+        backlog: col(row, "backlog", &what)?,
+        oldest_pending: opt_stamp(col(row, "oldest", &what)?, &what)?,
+    })
+}
+
+impl Store {
+    /// Adds a peer, its team and its pinned key, in one transaction. A key
+    /// already pinned for that team must be the same key.
+    #[tracing::instrument(skip_all, fields(peer = %peer.team_id))]
+    pub async fn add_peer(&self, peer: &NewPeer) -> Result<(), StoreError> {
+        let at = now().unix_micros();
+        let mut tx = self.begin_write().await?;
+        let pinned = sqlx::query("SELECT public_key FROM node_keys WHERE team_id = $1")
+            .bind(peer.team_id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(row) = pinned {
+            let key: String = col(&row, "public_key", &|| "node key".to_owned())?;
+            if key != peer.public_key {
+                return Err(StoreError::Conflict {
+                    what: format!(
+                        "a different key for team {} (already trusted; remove it first)",
+                        peer.team_id
+                    ),
+                });
+            }
+        } else {
+            sqlx::query(
+                "INSERT INTO node_keys (team_id, public_key, fingerprint, source, learned_at) \
+                 VALUES ($1, $2, $3, 'peer', $4)",
+            )
+            .bind(peer.team_id.as_str())
+            .bind(&peer.public_key)
+            .bind(&peer.fingerprint)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "INSERT INTO teams (id, name, country, kind, client_of, created_at) \
+             VALUES ($1, $2, $3, 'national-csirt', NULL, $4) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(peer.team_id.as_str())
+        .bind(&peer.name)
+        .bind(&peer.country)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO peers (team_id, name, url, fingerprint, public_key, node_id, country, added_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(peer.team_id.as_str())
+        .bind(&peer.name)
+        .bind(&peer.url)
+        .bind(&peer.fingerprint)
+        .bind(&peer.public_key)
+        .bind(&peer.node_id)
+        .bind(&peer.country)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| constraint(e, || format!("peer {} ({})", peer.name, peer.fingerprint), String::new))?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Removes a peer and drops what was still queued for it. Its key stays
+    /// trusted for seals on objects it originated.
+    #[tracing::instrument(skip_all, fields(peer = %team))]
+    pub async fn remove_peer(&self, team: &TeamId) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let removed = sqlx::query("DELETE FROM peers WHERE team_id = $1")
+            .bind(team.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM outbox WHERE peer = $1 AND state = 'pending'")
+            .bind(team.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(removed > 0)
+    }
+
+    /// Every peer with its state, ordered by name.
+    #[tracing::instrument(skip_all)]
+    pub async fn peers(&self) -> Result<Vec<PeerRecord>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {PEER_COLUMNS} FROM peers p ORDER BY p.name"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(peer_record).collect()
+    }
+
+    /// The peer whose key has this fingerprint.
+    #[tracing::instrument(skip_all)]
+    pub async fn peer_by_fingerprint(&self, fingerprint: &str) -> Result<Option<PeerRecord>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {PEER_COLUMNS} FROM peers p WHERE p.fingerprint = $1"
+        ))
+        .bind(fingerprint)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(peer_record).transpose()
+    }
+
+    /// Records the outcome of a contact with a peer.
+    pub async fn record_peer_contact(
+        &self,
+        team: &TeamId,
+        outcome: Result<(), &str>,
+    ) -> Result<(), StoreError> {
+        let at = now().unix_micros();
+        let query = match outcome {
+            Ok(()) => sqlx::query(
+                "UPDATE peers SET last_success_at = $1, failures = 0 WHERE team_id = $2",
+            )
+            .bind(at)
+            .bind(team.as_str()),
+            Err(error) => sqlx::query(
+                "UPDATE peers SET last_failure_at = $1, failures = failures + 1, last_error = $3 \
+                 WHERE team_id = $2",
+            )
+            .bind(at)
+            .bind(team.as_str())
+            .bind(error.chars().take(500).collect::<String>()),
+        };
+        query.execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Moves the pull cursor for a peer forward.
+    pub async fn set_pull_cursor(&self, team: &TeamId, cursor: Option<&str>) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE peers SET pull_cursor = COALESCE($1, pull_cursor), last_pull_at = $2 WHERE team_id = $3",
+        )
+        .bind(cursor)
+        .bind(now().unix_micros())
+        .bind(team.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Trusted node keys: team → base64 public key.
+    #[tracing::instrument(skip_all)]
+    pub async fn node_keys(&self) -> Result<BTreeMap<String, String>, StoreError> {
+        let rows = sqlx::query("SELECT team_id, public_key FROM node_keys")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let what = || "node key".to_owned();
+                Ok((col(r, "team_id", &what)?, col(r, "public_key", &what)?))
+            })
+            .collect()
+    }
+
+    /// Trusts `key` for `team` unless another key is already trusted for it.
+    pub async fn learn_node_key(
+        &self,
+        team: &TeamId,
+        key: &str,
+        fingerprint: &str,
+        source: &str,
+    ) -> Result<KeyTrust, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO node_keys (team_id, public_key, fingerprint, source, learned_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (team_id) DO NOTHING",
+        )
+        .bind(team.as_str())
+        .bind(key)
+        .bind(fingerprint)
+        .bind(source)
+        .bind(now().unix_micros())
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            return Ok(KeyTrust::Learned);
+        }
+        let keys = self.node_keys().await?;
+        if keys.get(team.as_str()).map(String::as_str) == Some(key) {
+            Ok(KeyTrust::Known)
+        } else {
+            Err(StoreError::Conflict {
+                what: format!("a different key for node {team}"),
+            })
+        }
+    }
+
+    /// Remembers a request nonce; `false` when it was already seen (replay).
+    pub async fn remember_nonce(
+        &self,
+        fingerprint: &str,
+        nonce: &str,
+        expires_at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO request_nonces (fingerprint, nonce, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (fingerprint, nonce) DO NOTHING",
+        )
+        .bind(fingerprint)
+        .bind(nonce)
+        .bind(expires_at.unix_micros())
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(inserted == 1)
+    }
+
+    /// Forgets nonces whose signatures can no longer be accepted anyway.
+    pub async fn purge_nonces(&self) -> Result<u64, StoreError> {
+        Ok(sqlx::query("DELETE FROM request_nonces WHERE expires_at < $1")
+            .bind(now().unix_micros())
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    /// Deliveries due now, grouped by peer, oldest first, at most
+    /// `per_peer` objects per peer.
+    #[tracing::instrument(skip_all)]
+    pub async fn due_deliveries(&self, per_peer: i64) -> Result<Vec<DueBatch>, StoreError> {
+        let peers = sqlx::query(
+            "SELECT peer, MAX(attempts) AS attempts FROM outbox \
+             WHERE state = 'pending' AND next_attempt <= $1 GROUP BY peer",
+        )
+        .bind(now().unix_micros())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut batches = Vec::new();
+        for row in &peers {
+            let what = || "outbox row".to_owned();
+            let peer: String = col(row, "peer", &what)?;
+            let attempts: i64 = col(row, "attempts", &what)?;
+            let mut stmt = Stmt::new(
+                self.backend,
+                &format!(
+                    "SELECT {COLUMNS} FROM outbox b JOIN objects o ON o.date_added = b.date_added \
+                     WHERE b.peer = "
+                ),
+            );
+            stmt.bind(peer.clone())
+                .sql(" AND b.state = 'pending' AND b.next_attempt <= ")
+                .bind(now().unix_micros())
+                .sql(" ORDER BY b.date_added LIMIT ")
+                .bind(per_peer);
+            let rows = stmt.query()?.fetch_all(&self.pool).await?;
+            batches.push(DueBatch {
+                peer: TeamId::parse(&peer).map_err(|e| corrupt(what(), e))?,
+                attempts,
+                objects: rows.iter().map(stored_object).collect::<Result<_, _>>()?,
+            });
+        }
+        Ok(batches)
+    }
+
+    /// Records how each object of a delivery attempt ended.
+    pub async fn finish_deliveries(
+        &self,
+        peer: &TeamId,
+        outcomes: &[(Timestamp, DeliveryOutcome)],
+    ) -> Result<(), StoreError> {
+        let at = now().unix_micros();
+        let mut tx = self.begin_write().await?;
+        for (date_added, outcome) in outcomes {
+            let (state, error) = match outcome {
+                DeliveryOutcome::Delivered => ("delivered", None),
+                DeliveryOutcome::Refused(e) => ("refused", Some(e.as_str())),
+                DeliveryOutcome::Withheld(e) => ("withheld", Some(e.as_str())),
+            };
+            sqlx::query(
+                "UPDATE outbox SET state = $1, last_error = $2, delivered_at = $3, \
+                 attempts = attempts + 1 WHERE peer = $4 AND date_added = $5",
+            )
+            .bind(state)
+            .bind(error)
+            .bind(at)
+            .bind(peer.as_str())
+            .bind(date_added.unix_micros())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Puts deliveries back for another attempt at `next_attempt`.
+    pub async fn retry_deliveries(
+        &self,
+        peer: &TeamId,
+        date_added: &[Timestamp],
+        error: &str,
+        next_attempt: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        for chunk in date_added.chunks(1_000) {
+            let mut stmt = Stmt::new(
+                self.backend,
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ",
+            );
+            stmt.bind(error.chars().take(500).collect::<String>())
+                .sql(", next_attempt = ")
+                .bind(next_attempt.unix_micros())
+                .sql(" WHERE peer = ")
+                .bind(peer.as_str().to_owned())
+                .sql(" AND date_added IN (")
+                .bind_list(chunk.iter().map(|t| t.unix_micros()))
+                .sql(")");
+            stmt.query()?.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Delivery state of every version of object `id`, per peer.
+    #[tracing::instrument(skip_all)]
+    pub async fn deliveries(&self, id: &str) -> Result<Vec<Delivery>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT b.peer, p.name, b.date_added, b.state, b.attempts, b.last_error, b.delivered_at \
+             FROM outbox b JOIN objects o ON o.date_added = b.date_added \
+             LEFT JOIN peers p ON p.team_id = b.peer \
+             WHERE o.id = $1 ORDER BY b.date_added, b.peer",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let what = || format!("delivery of {id}");
+                Ok(Delivery {
+                    peer: col(r, "peer", &what)?,
+                    peer_name: col(r, "name", &what)?,
+                    date_added: stamp(col(r, "date_added", &what)?, &what)?,
+                    state: col(r, "state", &what)?,
+                    attempts: col(r, "attempts", &what)?,
+                    last_error: col(r, "last_error", &what)?,
+                    delivered_at: opt_stamp(col(r, "delivered_at", &what)?, &what)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn setting(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT value FROM settings WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| col(&r, "value", &|| format!("setting {name}")))
+            .transpose()
+    }
+
+    pub async fn put_setting(&self, name: &str, value: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO settings (name, value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Stores a sharing group another node defined, as it signed it. A name
+    /// already used by a group of another owner is a conflict.
+    pub async fn put_foreign_group(
+        &self,
+        name: &GroupName,
+        owner: &TeamId,
+        members: &[TeamId],
+        definition: &str,
+    ) -> Result<(), StoreError> {
+        let existing = sqlx::query("SELECT owner, definition FROM sharing_groups WHERE name = $1")
+            .bind(name.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some(row) = existing {
+            let what = || format!("sharing group {name}");
+            let stored_owner: String = col(&row, "owner", &what)?;
+            let stored: Option<String> = col(&row, "definition", &what)?;
+            if stored_owner != owner.as_str() {
+                return Err(StoreError::Conflict {
+                    what: format!("sharing group {name} of another team ({stored_owner})"),
+                });
+            }
+            if stored.as_deref() == Some(definition) {
+                return Ok(());
+            }
+        }
+        self.put_sharing_group(name, owner, members).await?;
+        sqlx::query("UPDATE sharing_groups SET definition = $1 WHERE name = $2")
+            .bind(definition)
+            .bind(name.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The signed definitions kept for groups other nodes defined.
+    pub async fn foreign_group_definitions(&self) -> Result<BTreeMap<String, String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT name, definition FROM sharing_groups WHERE definition IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let what = || "sharing group definition".to_owned();
+                Ok((col(r, "name", &what)?, col(r, "definition", &what)?))
+            })
+            .collect()
+    }
+}
