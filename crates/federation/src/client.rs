@@ -468,11 +468,13 @@ fn continuation(page: &Page, added_after: Option<Timestamp>) -> Result<Continuat
     if !page.more {
         return Ok(Continuation::Done);
     }
-    if page.objects.is_empty() {
-        return Err("the server says there is more but sent an empty page".into());
-    }
+    // A server that filters a page (as an access rule does) may send it
+    // empty with a `next`; without one, an empty page cannot move on.
     if let Some(next) = &page.next {
         return Ok(Continuation::Next(next.clone()));
+    }
+    if page.objects.is_empty() {
+        return Err("the server says there is more but sent an empty page".into());
     }
     let Some(last) = &page.date_added_last else {
         return Err(

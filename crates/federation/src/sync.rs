@@ -148,7 +148,8 @@ pub async fn run_outbox(fed: Federation) {
                         c
                     }
                     Err(e) => {
-                        let dates: Vec<Timestamp> = batch.objects.iter().map(|o| o.date_added).collect();
+                        let dates: Vec<Timestamp> =
+                            batch.objects.iter().map(|o| o.date_added).collect();
                         retry(&fed, &batch.peer, &dates, batch.attempts, &e.to_string()).await;
                         continue;
                     }
@@ -168,14 +169,20 @@ async fn update_gauges(fed: &Federation) {
     let now = Timestamp::from_datetime(time::OffsetDateTime::now_utc());
     for p in peers {
         let label = p.peer.name.clone();
-        metrics::gauge!("vigia_federation_outbox_depth", "peer" => label.clone()).set(p.backlog as f64);
+        metrics::gauge!("vigia_federation_outbox_depth", "peer" => label.clone())
+            .set(p.backlog as f64);
         let lag = p
             .oldest_pending
             .map(|t| (now.unix_micros() - t.unix_micros()).max(0) as f64 / 1e6)
             .unwrap_or(0.0);
         metrics::gauge!("vigia_federation_lag_seconds", "peer" => label.clone()).set(lag);
-        metrics::gauge!("vigia_federation_peer_reachable", "peer" => label)
-            .set(if p.reachable() == Some(false) { 0.0 } else { 1.0 });
+        metrics::gauge!("vigia_federation_peer_reachable", "peer" => label).set(
+            if p.reachable() == Some(false) {
+                0.0
+            } else {
+                1.0
+            },
+        );
     }
 }
 
@@ -245,9 +252,15 @@ async fn recheck(
     let mut withheld = Vec::new();
     for o in &batch.objects {
         if !may_send(&fed.here, &batch.peer, &o.audience, &community) {
-            withheld.push((o.date_added, "no longer entitled under its marking".to_owned()));
+            withheld.push((
+                o.date_added,
+                "no longer entitled under its marking".to_owned(),
+            ));
         } else if !outbound.permits(&o.object_type, o.audience.tlp, &batch.peer, &community) {
-            withheld.push((o.date_added, "withheld by this node's outbound policy".to_owned()));
+            withheld.push((
+                o.date_added,
+                "withheld by this node's outbound policy".to_owned(),
+            ));
         } else {
             send.push(o.clone());
         }
@@ -289,7 +302,10 @@ pub async fn run_pull(fed: Federation) {
                     tasks.spawn(async move {
                         if let Err(e) = pull_peer(&fed, &peer).await {
                             tracing::warn!(peer = %peer.peer.name, error = %e, "pull failed");
-                            let _ = fed.store.record_peer_contact(&peer.peer.team_id, Err(&e)).await;
+                            let _ = fed
+                                .store
+                                .record_peer_contact(&peer.peer.team_id, Err(&e))
+                                .await;
                         }
                     });
                 }
@@ -329,13 +345,25 @@ pub async fn pull_peer(fed: &Federation, peer: &PeerRecord) -> Result<u64, Strin
                 .await
                 .map_err(|e| e.to_string())?;
             stored += report.stored.len() as u64;
-            audit_pull(fed, peer, &report).await.map_err(|e| e.to_string())?;
+            audit_pull(fed, peer, &report)
+                .await
+                .map_err(|e| e.to_string())?;
             if report.stored.iter().any(|o| !o.queued_for.is_empty()) {
                 fed.outbox.notify_one();
             }
         }
+        // A page the peer filtered down to nothing still moves the cursor,
+        // through vigia's `next` token, so filtered rows are not re-read.
+        let cursor = page.date_added_last.clone().or_else(|| {
+            let next = vigia_taxii::Cursor::decode(page.next.as_deref()?).ok()?;
+            Some(
+                Timestamp::from_unix_micros(next.after_micros)
+                    .ok()?
+                    .to_micros_string(),
+            )
+        });
         fed.store
-            .set_pull_cursor(&peer.peer.team_id, page.date_added_last.as_deref())
+            .set_pull_cursor(&peer.peer.team_id, cursor.as_deref())
             .await
             .map_err(|e| e.to_string())?;
     }
@@ -410,11 +438,9 @@ pub async fn fetch_node_info(base_url: &str, timeout: Duration) -> Result<NodeIn
         "http" if is_loopback(&base) => {
             tracing::warn!(url = %base, "peer reached over plain http: allowed on loopback only");
         }
-        other => {
-            return Err(format!(
-                "{base_url}: peers are reached over https (plain http only on loopback), not {other}"
-            ))
-        }
+        other => return Err(format!(
+            "{base_url}: peers are reached over https (plain http only on loopback), not {other}"
+        )),
     }
     let url = base
         .join("api/node")

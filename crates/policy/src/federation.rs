@@ -34,13 +34,7 @@ pub fn may_send(here: &TeamId, peer: &TeamId, audience: &Audience, community: &C
     if origin == peer || here == peer {
         return false;
     }
-    let peer_may_view = || {
-        may_view(
-            &Viewer::Peer { team: peer.clone() },
-            audience,
-            community,
-        )
-    };
+    let peer_may_view = || may_view(&Viewer::Peer { team: peer.clone() }, audience, community);
     match audience.tlp {
         Tlp::Clear => true,
         Tlp::Green => peer_may_view(),
@@ -50,7 +44,12 @@ pub fn may_send(here: &TeamId, peer: &TeamId, audience: &Audience, community: &C
 
 /// May the node of team `here` accept an object with `audience` that the
 /// node of team `from` sent it?
-pub fn may_receive(here: &TeamId, from: &TeamId, audience: &Audience, community: &Community) -> bool {
+pub fn may_receive(
+    here: &TeamId,
+    from: &TeamId,
+    audience: &Audience,
+    community: &Community,
+) -> bool {
     let Some(origin) = &audience.origin_node else {
         return false;
     };
@@ -86,9 +85,18 @@ pub struct OutboundPolicy {
 
 impl OutboundPolicy {
     /// Whether this policy lets an object of `object_type` and `tlp` go to `peer`.
-    pub fn permits(&self, object_type: &str, tlp: Tlp, peer: &TeamId, community: &Community) -> bool {
+    pub fn permits(
+        &self,
+        object_type: &str,
+        tlp: Tlp,
+        peer: &TeamId,
+        community: &Community,
+    ) -> bool {
         !self.deny_types.contains(object_type)
-            && self.allow_markings.as_ref().is_none_or(|m| m.contains(&tlp))
+            && self
+                .allow_markings
+                .as_ref()
+                .is_none_or(|m| m.contains(&tlp))
             && !self.deny_peers.contains(peer)
             && self.only_groups.as_ref().is_none_or(|groups| {
                 groups
@@ -135,7 +143,10 @@ mod tests {
         assert!(!may_send(&team(1), &team(3), &a, &c));
         assert!(!may_send(&team(2), &team(3), &a, &c), "no relay");
         assert!(may_receive(&team(2), &team(1), &a, &c));
-        assert!(!may_receive(&team(2), &team(3), &a, &c), "only from the origin");
+        assert!(
+            !may_receive(&team(2), &team(3), &a, &c),
+            "only from the origin"
+        );
     }
 
     #[test]
@@ -144,7 +155,10 @@ mod tests {
         assert!(!may_send(&team(1), &team(2), &a, &Community::new()));
         a.origin_node = Some(team(1));
         assert!(may_send(&team(2), &team(3), &a, &Community::new()));
-        assert!(!may_send(&team(2), &team(1), &a, &Community::new()), "not back to its origin");
+        assert!(
+            !may_send(&team(2), &team(1), &a, &Community::new()),
+            "not back to its origin"
+        );
         assert!(may_receive(&team(3), &team(2), &a, &Community::new()));
     }
 

@@ -3,9 +3,8 @@
 
 use proptest::prelude::*;
 use vigia_policy::{
-    may_receive, may_send,
-    may_view, object_keys, viewer_keys, Audience, Community, GroupName, Role, TeamId, Tlp,
-    UserName, UserRef, Viewer,
+    may_receive, may_send, may_view, object_keys, viewer_keys, Audience, Community, GroupName,
+    Role, TeamId, Tlp, UserName, UserRef, Viewer,
 };
 
 const TEAMS: usize = 6;

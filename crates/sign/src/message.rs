@@ -167,7 +167,9 @@ fn signature_base(
             })?
             .as_str();
         if !item.params.is_empty() {
-            return Err(MessageSignatureError::Unsupported(format!("{name} with parameters")));
+            return Err(MessageSignatureError::Unsupported(format!(
+                "{name} with parameters"
+            )));
         }
         let value = match name {
             "@method" => parts.method.to_ascii_uppercase(),
@@ -222,13 +224,14 @@ pub fn verify_request(
             reason: format!("no signature labelled {SIGNATURE_LABEL:?}"),
         });
     };
-    let sig_bytes = sig_item
-        .bare_item
-        .as_byte_sequence()
-        .ok_or_else(|| MessageSignatureError::Malformed {
-            header: "Signature",
-            reason: "not a byte sequence".to_owned(),
-        })?;
+    let sig_bytes =
+        sig_item
+            .bare_item
+            .as_byte_sequence()
+            .ok_or_else(|| MessageSignatureError::Malformed {
+                header: "Signature",
+                reason: "not a byte sequence".to_owned(),
+            })?;
     let names: Vec<&str> = inner
         .items
         .iter()
@@ -265,7 +268,8 @@ pub fn verify_request(
     }
     let keyid = param_string("keyid")?.ok_or(MessageSignatureError::Missing("keyid parameter"))?;
     let nonce = param_string("nonce")?.ok_or(MessageSignatureError::Missing("nonce parameter"))?;
-    let created = param_int("created").ok_or(MessageSignatureError::Missing("created parameter"))?;
+    let created =
+        param_int("created").ok_or(MessageSignatureError::Missing("created parameter"))?;
     if (created - now).abs() > max_skew {
         return Err(MessageSignatureError::Stale { created, now });
     }
@@ -307,9 +311,17 @@ mod tests {
     fn a_signed_request_verifies_and_names_its_key() {
         let digest = content_digest(b"{\"objects\":[]}");
         let h = sign_request(&node(), &post(&digest), 1_700_000_000, "n-1").unwrap();
-        assert!(h.signature_input.starts_with("vigia=(\"@method\" \"@target-uri\" \"content-digest\");created=1700000000;keyid=\""));
-        let v = verify_request(&post(&digest), &h.signature_input, &h.signature, 1_700_000_010, 300)
-            .unwrap();
+        assert!(h.signature_input.starts_with(
+            "vigia=(\"@method\" \"@target-uri\" \"content-digest\");created=1700000000;keyid=\""
+        ));
+        let v = verify_request(
+            &post(&digest),
+            &h.signature_input,
+            &h.signature,
+            1_700_000_010,
+            300,
+        )
+        .unwrap();
         assert_eq!(v.key, node().public());
         assert_eq!(v.nonce, "n-1");
         assert!(check_content_digest(&digest, b"{\"objects\":[]}").is_ok());
@@ -325,8 +337,14 @@ mod tests {
         let h = sign_request(&node(), &post(&digest), 100, "n").unwrap();
         let other_digest = content_digest(b"b");
         let changed = [
-            RequestParts { method: "PUT", ..post(&digest) },
-            RequestParts { target_uri: "https://cr.example:8443/other", ..post(&digest) },
+            RequestParts {
+                method: "PUT",
+                ..post(&digest)
+            },
+            RequestParts {
+                target_uri: "https://cr.example:8443/other",
+                ..post(&digest)
+            },
             post(&other_digest),
         ];
         for parts in changed {
@@ -345,15 +363,25 @@ mod tests {
         let h = sign_request(&node(), &post(&digest), 100, "n").unwrap();
         assert_eq!(
             verify_request(&post(&digest), &h.signature_input, &h.signature, 1000, 300),
-            Err(MessageSignatureError::Stale { created: 100, now: 1000 })
+            Err(MessageSignatureError::Stale {
+                created: 100,
+                now: 1000
+            })
         );
-        let get = RequestParts { method: "GET", target_uri: "https://x/", content_digest: None };
+        let get = RequestParts {
+            method: "GET",
+            target_uri: "https://x/",
+            content_digest: None,
+        };
         let hg = sign_request(&node(), &get, 100, "n").unwrap();
         assert_eq!(
             verify_request(&post(&digest), &hg.signature_input, &hg.signature, 100, 300),
             Err(MessageSignatureError::NotCovered("content-digest"))
         );
-        for (input, sig) in [("garbage((", h.signature.as_str()), (h.signature_input.as_str(), "vigia=1")] {
+        for (input, sig) in [
+            ("garbage((", h.signature.as_str()),
+            (h.signature_input.as_str(), "vigia=1"),
+        ] {
             assert!(matches!(
                 verify_request(&post(&digest), input, sig, 100, 300),
                 Err(MessageSignatureError::Malformed { .. })

@@ -104,9 +104,12 @@ impl GroupDefinition {
 
     /// Checks the owner's signature; returns the key that made it.
     pub fn verify(&self) -> Result<PublicKey, SealError> {
-        let key = PublicKey::parse_base64(&self.key).map_err(|_| SealError::Key(self.key.clone()))?;
-        let signature =
-            B64.decode(&self.signature).ok().ok_or_else(|| SealError::GroupTampered(self.name.clone()))?;
+        let key =
+            PublicKey::parse_base64(&self.key).map_err(|_| SealError::Key(self.key.clone()))?;
+        let signature = B64
+            .decode(&self.signature)
+            .ok()
+            .ok_or_else(|| SealError::GroupTampered(self.name.clone()))?;
         key.verify(&self.signed_bytes(), &signature)
             .map_err(|_| SealError::GroupTampered(self.name.clone()))?;
         Ok(key)
@@ -146,7 +149,8 @@ pub fn seal(
         sharing_groups,
         signature: String::new(),
     };
-    let to_value = |s: &Seal| serde_json::to_value(s).map_err(|e| SealError::Malformed(e.to_string()));
+    let to_value =
+        |s: &Seal| serde_json::to_value(s).map_err(|e| SealError::Malformed(e.to_string()));
     extensions_mut(&mut value)?.insert(SEAL_EXTENSION_ID.to_owned(), to_value(&seal)?);
     strip_signature(&mut value);
     let bytes = canonical_json(&value).map_err(|e| SealError::Malformed(e.to_string()))?;
@@ -157,7 +161,10 @@ pub fn seal(
 
 /// The seal an object carries, unverified.
 pub fn read_seal(value: &Value) -> Result<Option<Seal>, SealError> {
-    match value.get("extensions").and_then(|e| e.get(SEAL_EXTENSION_ID)) {
+    match value
+        .get("extensions")
+        .and_then(|e| e.get(SEAL_EXTENSION_ID))
+    {
         None => Ok(None),
         Some(body) => Seal::deserialize(body)
             .map(Some)
@@ -182,8 +189,10 @@ fn strip_signature(value: &mut Value) {
 pub fn verify_seal(value: &Value) -> Result<(Seal, PublicKey), SealError> {
     let seal = read_seal(value)?.ok_or(SealError::Missing)?;
     let key = PublicKey::parse_base64(&seal.key).map_err(|_| SealError::Key(seal.key.clone()))?;
-    let signature =
-        B64.decode(&seal.signature).ok().ok_or_else(|| SealError::Tampered(seal.origin_node.clone()))?;
+    let signature = B64
+        .decode(&seal.signature)
+        .ok()
+        .ok_or_else(|| SealError::Tampered(seal.origin_node.clone()))?;
     let mut unsigned = value.clone();
     strip_signature(&mut unsigned);
     let bytes = canonical_json(&unsigned).map_err(|e| SealError::Malformed(e.to_string()))?;
@@ -226,7 +235,10 @@ mod tests {
         let sealed = seal(NOTE, &key(), CR, CR, vec![]).unwrap();
         let tampered = sealed.replace("patch now", "ignore this");
         let value: Value = serde_json::from_str(&tampered).unwrap();
-        assert_eq!(verify_seal(&value).unwrap_err(), SealError::Tampered(CR.into()));
+        assert_eq!(
+            verify_seal(&value).unwrap_err(),
+            SealError::Tampered(CR.into())
+        );
         // Claiming another node with the same signature fails too.
         let other = "identity--00000000-0000-4000-8000-000000000001";
         let value: Value = serde_json::from_str(&sealed.replace(CR, other)).unwrap();
@@ -235,7 +247,10 @@ mod tests {
         let group = GroupDefinition::signed("caribbean", CR, vec![CR.into()], &key());
         let mut widened = group.clone();
         widened.members.push(other.into());
-        assert_eq!(widened.verify().unwrap_err(), SealError::GroupTampered("caribbean".into()));
+        assert_eq!(
+            widened.verify().unwrap_err(),
+            SealError::GroupTampered("caribbean".into())
+        );
         assert!(group.verify().is_ok());
     }
 

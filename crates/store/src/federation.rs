@@ -211,15 +211,20 @@ impl Store {
     /// Every peer with its state, ordered by name.
     #[tracing::instrument(skip_all)]
     pub async fn peers(&self) -> Result<Vec<PeerRecord>, StoreError> {
-        let rows = sqlx::query(&format!("SELECT {PEER_COLUMNS} FROM peers p ORDER BY p.name"))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {PEER_COLUMNS} FROM peers p ORDER BY p.name"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(peer_record).collect()
     }
 
     /// The peer whose key has this fingerprint.
     #[tracing::instrument(skip_all)]
-    pub async fn peer_by_fingerprint(&self, fingerprint: &str) -> Result<Option<PeerRecord>, StoreError> {
+    pub async fn peer_by_fingerprint(
+        &self,
+        fingerprint: &str,
+    ) -> Result<Option<PeerRecord>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {PEER_COLUMNS} FROM peers p WHERE p.fingerprint = $1"
         ))
@@ -255,7 +260,11 @@ impl Store {
     }
 
     /// Moves the pull cursor for a peer forward.
-    pub async fn set_pull_cursor(&self, team: &TeamId, cursor: Option<&str>) -> Result<(), StoreError> {
+    pub async fn set_pull_cursor(
+        &self,
+        team: &TeamId,
+        cursor: Option<&str>,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE peers SET pull_cursor = COALESCE($1, pull_cursor), last_pull_at = $2 WHERE team_id = $3",
         )
@@ -336,11 +345,13 @@ impl Store {
 
     /// Forgets nonces whose signatures can no longer be accepted anyway.
     pub async fn purge_nonces(&self) -> Result<u64, StoreError> {
-        Ok(sqlx::query("DELETE FROM request_nonces WHERE expires_at < $1")
-            .bind(now().unix_micros())
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
+        Ok(
+            sqlx::query("DELETE FROM request_nonces WHERE expires_at < $1")
+                .bind(now().unix_micros())
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
     }
 
     /// Deliveries due now, grouped by peer, oldest first, at most
@@ -525,11 +536,10 @@ impl Store {
 
     /// The signed definitions kept for groups other nodes defined.
     pub async fn foreign_group_definitions(&self) -> Result<BTreeMap<String, String>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT name, definition FROM sharing_groups WHERE definition IS NOT NULL",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows =
+            sqlx::query("SELECT name, definition FROM sharing_groups WHERE definition IS NOT NULL")
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|r| {
                 let what = || "sharing group definition".to_owned();

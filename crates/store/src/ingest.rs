@@ -152,7 +152,12 @@ impl Plan {
     }
 
     /// Peers other than `except` this node may send the object to.
-    fn deliveries(&self, object: &StixObject, audience: &Audience, except: Option<&TeamId>) -> Vec<String> {
+    fn deliveries(
+        &self,
+        object: &StixObject,
+        audience: &Audience,
+        except: Option<&TeamId>,
+    ) -> Vec<String> {
         self.peers
             .iter()
             .filter(|p| Some(*p) != except)
@@ -244,7 +249,9 @@ pub async fn ingest_from_peer(
     body: String,
 ) -> Result<IngestReport, IngestError> {
     let Some(fed) = &ctx.federation else {
-        return Err(IngestError::Worker("this node does not federate".to_owned()));
+        return Err(IngestError::Worker(
+            "this node does not federate".to_owned(),
+        ));
     };
     let plan = Plan::load(store, fed).await?;
     let from = from.clone();
@@ -271,7 +278,10 @@ pub async fn ingest_from_peer(
         if let Err(reason) = remember_group(store, def).await? {
             // The group clashes with one this node knows: refuse its objects.
             let (clash, keep): (Vec<_>, Vec<_>) = accepted.into_iter().partition(|(_, a)| {
-                a.audience.sharing_groups.iter().any(|g| g.as_str() == def.name)
+                a.audience
+                    .sharing_groups
+                    .iter()
+                    .any(|g| g.as_str() == def.name)
             });
             accepted = keep;
             failures.extend(clash.into_iter().map(|(index, a)| Failure {
@@ -286,19 +296,34 @@ pub async fn ingest_from_peer(
     store_accepted(store, accepted, failures).await
 }
 
-async fn remember_group(store: &Store, def: &GroupDefinition) -> Result<Result<(), String>, StoreError> {
+async fn remember_group(
+    store: &Store,
+    def: &GroupDefinition,
+) -> Result<Result<(), String>, StoreError> {
     let parsed = (
         GroupName::parse(&def.name),
         TeamId::parse(&def.owner),
-        def.members.iter().map(|m| TeamId::parse(m)).collect::<Result<Vec<_>, _>>(),
+        def.members
+            .iter()
+            .map(|m| TeamId::parse(m))
+            .collect::<Result<Vec<_>, _>>(),
     );
     let (Ok(name), Ok(owner), Ok(members)) = parsed else {
-        return Ok(Err(format!("sharing group {:?} has an invalid name or member", def.name)));
+        return Ok(Err(format!(
+            "sharing group {:?} has an invalid name or member",
+            def.name
+        )));
     };
-    let text = serde_json::to_string(def).map_err(|e| crate::sql::corrupt("group definition", e))?;
-    match store.put_foreign_group(&name, &owner, &members, &text).await {
+    let text =
+        serde_json::to_string(def).map_err(|e| crate::sql::corrupt("group definition", e))?;
+    match store
+        .put_foreign_group(&name, &owner, &members, &text)
+        .await
+    {
         Ok(()) => Ok(Ok(())),
-        Err(StoreError::Conflict { what }) => Ok(Err(format!("conflicts with {what} on this node"))),
+        Err(StoreError::Conflict { what }) => {
+            Ok(Err(format!("conflicts with {what} on this node")))
+        }
         Err(e) => Err(e),
     }
 }
@@ -468,8 +493,15 @@ fn accept_from_peer(
         community = community.with_group(name, members);
         learned.groups.push(def.clone());
     }
-    let mut audience = Audience::of_object(&object, ctx.default_tlp, Some(originator))
-        .map_err(|e| failure(index, Some(&id), &format!("/extensions/{DISTRIBUTION_EXTENSION_ID}"), e.to_string()))?;
+    let mut audience =
+        Audience::of_object(&object, ctx.default_tlp, Some(originator)).map_err(|e| {
+            failure(
+                index,
+                Some(&id),
+                &format!("/extensions/{DISTRIBUTION_EXTENSION_ID}"),
+                e.to_string(),
+            )
+        })?;
     audience.origin_node = Some(origin.clone());
     if !may_receive(&plan.here, from, &audience, &community) {
         return Err(refuse(format!(
@@ -499,7 +531,9 @@ fn trust_key(plan: &Plan, learned: &mut Learned, node: &TeamId, key: &str) -> Re
             "sealed with a key that is not the one trusted for node {node}"
         )),
         None => {
-            learned.keys.insert(node.as_str().to_owned(), key.to_owned());
+            learned
+                .keys
+                .insert(node.as_str().to_owned(), key.to_owned());
             Ok(())
         }
     }

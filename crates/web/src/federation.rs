@@ -13,9 +13,11 @@ use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::json;
 use vigia_policy::{may_send, may_view, Audience, OutboundPolicy, Role, TeamId, Viewer};
-use vigia_stix::StixId;
 use vigia_sign::message::{self, RequestParts};
-use vigia_store::ingest::{effective_outbound, ingest_from_peer, IngestError, IngestReport, OUTBOUND_POLICY_SETTING};
+use vigia_stix::StixId;
+use vigia_store::ingest::{
+    effective_outbound, ingest_from_peer, IngestError, IngestReport, OUTBOUND_POLICY_SETTING,
+};
 use vigia_store::{Delivery, PeerRecord};
 
 use crate::auth::{Caller, SignedBy};
@@ -56,7 +58,8 @@ fn header<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
 pub(crate) async fn signed_caller(parts: &mut Parts, state: &AppState) -> Result<Caller, AppError> {
     let result = verify_signed(parts, state).await;
     if let Err((reason, key)) = &result {
-        metrics::counter!("vigia_federation_refused_requests_total", "reason" => reason.kind()).increment(1);
+        metrics::counter!("vigia_federation_refused_requests_total", "reason" => reason.kind())
+            .increment(1);
         state
             .audit(
                 &format!("key:{}", key.as_deref().unwrap_or("unknown")),
@@ -93,14 +96,24 @@ impl Refusal {
     }
 }
 
-async fn verify_signed(parts: &Parts, state: &AppState) -> Result<Caller, (Refusal, Option<String>)> {
+async fn verify_signed(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<Caller, (Refusal, Option<String>)> {
     let no_key = |r: Refusal| (r, None);
     let input = header(parts, "signature-input").unwrap_or_default();
     let signature = header(parts, "signature")
         .ok_or_else(|| no_key(Refusal::Other("Signature-Input without Signature".into())))?;
-    let host = header(parts, "host")
-        .ok_or_else(|| no_key(Refusal::Other("a signed request needs a Host header".into())))?;
-    let scheme = if state.node.public_url.starts_with("https://") { "https" } else { "http" };
+    let host = header(parts, "host").ok_or_else(|| {
+        no_key(Refusal::Other(
+            "a signed request needs a Host header".into(),
+        ))
+    })?;
+    let scheme = if state.node.public_url.starts_with("https://") {
+        "https"
+    } else {
+        "http"
+    };
     let path = parts
         .extensions
         .get::<axum::extract::OriginalUri>()
@@ -117,8 +130,9 @@ async fn verify_signed(parts: &Parts, state: &AppState) -> Result<Caller, (Refus
         content_digest: digest,
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let verified = message::verify_request(&request, input, signature, now, MAX_SIGNATURE_SKEW_SECS)
-        .map_err(|e| no_key(e.into()))?;
+    let verified =
+        message::verify_request(&request, input, signature, now, MAX_SIGNATURE_SKEW_SECS)
+            .map_err(|e| no_key(e.into()))?;
     let fingerprint = verified.key.fingerprint();
     let with_key = |r: Refusal| (r, Some(fingerprint.clone()));
     let peer = state
@@ -325,7 +339,10 @@ pub(crate) async fn put_outbound_policy(
     let Json(policy) = body.map_err(|e| AppError::BadRequest(format!("outbound policy: {e}")))?;
     let before = state.store.setting(OUTBOUND_POLICY_SETTING).await?;
     let text = serde_json::to_string(&policy).map_err(|e| AppError::Internal(e.to_string()))?;
-    state.store.put_setting(OUTBOUND_POLICY_SETTING, &text).await?;
+    state
+        .store
+        .put_setting(OUTBOUND_POLICY_SETTING, &text)
+        .await?;
     state
         .audit(
             &caller.actor,

@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use time::OffsetDateTime;
+use tokio::sync::Notify;
 use vigia_policy::TeamId;
 use vigia_stix::{SchemaSet, Timestamp, Tlp};
-use tokio::sync::Notify;
 use vigia_store::ingest::{FederationContext, IngestContext};
 use vigia_store::{AuditEvent, Store};
 
@@ -103,8 +103,14 @@ impl AppState {
     pub fn with_federation(mut self, federation: FederationContext) -> Self {
         self.ingest.federation = Some(federation);
         let mut taxii = (*self.taxii).clone();
-        if !taxii.collections.iter().any(|c| c.alias == crate::federation::NETWORK_ALIAS) {
-            taxii.collections.push(crate::federation::network_collection());
+        if !taxii
+            .collections
+            .iter()
+            .any(|c| c.alias == crate::federation::NETWORK_ALIAS)
+        {
+            taxii
+                .collections
+                .push(crate::federation::network_collection());
         }
         self.taxii = Arc::new(taxii);
         self

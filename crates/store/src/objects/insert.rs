@@ -391,7 +391,12 @@ async fn insert_outbox(
         );
         for (k, &(peer, at)) in chunk.iter().enumerate() {
             stmt.sql(if k == 0 { "(" } else { ", (" });
-            stmt.bind(peer).sql(", ").bind(at).sql(", 'pending', 0, ").bind(queued_at).sql(")");
+            stmt.bind(peer)
+                .sql(", ")
+                .bind(at)
+                .sql(", 'pending', 0, ")
+                .bind(queued_at)
+                .sql(")");
         }
         stmt.query()?.execute(&mut *conn).await?;
     }

@@ -20,8 +20,8 @@ use crate::config::{Config, KEY_FILE};
 /// The node key from the data directory.
 pub(crate) fn node_key(data_dir: &Path) -> anyhow::Result<NodeKey> {
     let path = data_dir.join(KEY_FILE);
-    let pem =
-        std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let pem = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     Ok(NodeKey::from_pkcs8_pem(&pem)?)
 }
 
@@ -40,7 +40,10 @@ pub(crate) fn ingest_context(
     })
 }
 
-pub(crate) fn federation_context(config: &Config, data_dir: &Path) -> anyhow::Result<FederationContext> {
+pub(crate) fn federation_context(
+    config: &Config,
+    data_dir: &Path,
+) -> anyhow::Result<FederationContext> {
     Ok(FederationContext {
         here: TeamId::parse(&config.team_id)
             .map_err(|e| anyhow::anyhow!("key `team_id` in vigia.toml: {e}"))?,
@@ -49,9 +52,16 @@ pub(crate) fn federation_context(config: &Config, data_dir: &Path) -> anyhow::Re
     })
 }
 
-async fn audit(store: &Store, action: &str, subject: Option<&str>, detail: Value) -> anyhow::Result<()> {
+async fn audit(
+    store: &Store,
+    action: &str,
+    subject: Option<&str>,
+    detail: Value,
+) -> anyhow::Result<()> {
     store
-        .append_audit(&vigia_web::state::audit_event("cli", action, subject, "ok", detail))
+        .append_audit(&vigia_web::state::audit_event(
+            "cli", action, subject, "ok", detail,
+        ))
         .await?;
     Ok(())
 }
@@ -75,7 +85,10 @@ pub(crate) async fn peer_add(
             fingerprint.trim()
         );
     }
-    let me = store.node().await?.context("the database has no node record")?;
+    let me = store
+        .node()
+        .await?
+        .context("the database has no node record")?;
     if me.public_key == info.public_key {
         anyhow::bail!("{url} is this node itself");
     }
@@ -101,16 +114,24 @@ pub(crate) async fn peer_add(
         json!({"name": name, "url": url, "fingerprint": peer.fingerprint}),
     )
     .await?;
-    println!("peer added: {name} ({}) at {url}, key {}", peer.country, peer.fingerprint);
+    println!(
+        "peer added: {name} ({}) at {url}, key {}",
+        peer.country, peer.fingerprint
+    );
     println!("the peer must also add this node before requests between you are accepted");
     Ok(ExitCode::SUCCESS)
 }
 
 fn shown(t: Option<vigia_stix::Timestamp>) -> String {
-    t.map(|t| t.to_micros_string()).unwrap_or_else(|| "never".into())
+    t.map(|t| t.to_micros_string())
+        .unwrap_or_else(|| "never".into())
 }
 
-pub(crate) async fn peer_list(store: &Store, as_json: bool, with_errors: bool) -> anyhow::Result<ExitCode> {
+pub(crate) async fn peer_list(
+    store: &Store,
+    as_json: bool,
+    with_errors: bool,
+) -> anyhow::Result<ExitCode> {
     let peers = store.peers().await?;
     if as_json {
         let list: Vec<Value> = peers.iter().map(vigia_web::federation::peer_json).collect();
@@ -126,7 +147,10 @@ pub(crate) async fn peer_list(store: &Store, as_json: bool, with_errors: bool) -
             Some(false) => "UNREACHABLE",
             None => "not contacted yet",
         };
-        println!("{} ({}) {} — {reachable}", p.peer.name, p.peer.country, p.peer.url);
+        println!(
+            "{} ({}) {} — {reachable}",
+            p.peer.name, p.peer.country, p.peer.url
+        );
         println!("  team {}  key {}", p.peer.team_id, p.peer.fingerprint);
         println!(
             "  last sync {}  cursor {}  backlog {}  failures {}",
@@ -146,7 +170,9 @@ pub(crate) async fn peer_list(store: &Store, as_json: bool, with_errors: bool) -
 
 fn find_peer<'a>(peers: &'a [PeerRecord], key: &str) -> Option<&'a PeerRecord> {
     peers.iter().find(|p| {
-        p.peer.name == key || p.peer.team_id.as_str() == key || p.peer.country.eq_ignore_ascii_case(key)
+        p.peer.name == key
+            || p.peer.team_id.as_str() == key
+            || p.peer.country.eq_ignore_ascii_case(key)
     })
 }
 
@@ -154,7 +180,13 @@ pub(crate) async fn peer_remove(store: &Store, key: &str) -> anyhow::Result<Exit
     let peers = store.peers().await?;
     let peer = find_peer(&peers, key).with_context(|| format!("no peer named {key:?}"))?;
     store.remove_peer(&peer.peer.team_id).await?;
-    audit(store, "peer.remove", Some(peer.peer.team_id.as_str()), json!({"name": peer.peer.name})).await?;
+    audit(
+        store,
+        "peer.remove",
+        Some(peer.peer.team_id.as_str()),
+        json!({"name": peer.peer.name}),
+    )
+    .await?;
     println!("peer removed: {}", peer.peer.name);
     Ok(ExitCode::SUCCESS)
 }
@@ -181,7 +213,9 @@ fn address(body: &str, tlp: Tlp, distribution: &Distribution) -> anyhow::Result<
     for (i, raw) in raws.into_iter().enumerate() {
         let mut v: Value =
             serde_json::from_str(raw).with_context(|| format!("object #{i} is not JSON"))?;
-        let o = v.as_object_mut().with_context(|| format!("object #{i} is not a JSON object"))?;
+        let o = v
+            .as_object_mut()
+            .with_context(|| format!("object #{i} is not a JSON object"))?;
         let mut markings: Vec<Value> = o
             .get("object_marking_refs")
             .and_then(Value::as_array)
@@ -195,18 +229,31 @@ fn address(body: &str, tlp: Tlp, distribution: &Distribution) -> anyhow::Result<
         let ext = o.entry("extensions").or_insert_with(|| json!({}));
         ext.as_object_mut()
             .with_context(|| format!("object #{i}: extensions is not an object"))?
-            .insert(DISTRIBUTION_EXTENSION_ID.into(), distribution.to_extension());
+            .insert(
+                DISTRIBUTION_EXTENSION_ID.into(),
+                distribution.to_extension(),
+            );
         objects.push(v);
     }
     Ok(json!({"type": "bundle", "id": format!("bundle--{}", uuid::Uuid::new_v4()), "objects": objects}).to_string())
 }
 
-pub(crate) async fn publish(config: &Config, store: &Store, data_dir: &Path, args: PublishArgs) -> anyhow::Result<ExitCode> {
-    let tlp: Tlp = args.tlp.parse().map_err(|e| anyhow::anyhow!("--tlp: {e}"))?;
+pub(crate) async fn publish(
+    config: &Config,
+    store: &Store,
+    data_dir: &Path,
+    args: PublishArgs,
+) -> anyhow::Result<ExitCode> {
+    let tlp: Tlp = args
+        .tlp
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--tlp: {e}"))?;
     let teams = store.list_teams().await?;
     let mut distribution = Distribution::default();
     for t in &args.to {
-        distribution.recipient_teams.push(resolve_team(&teams, t)?.to_string());
+        distribution
+            .recipient_teams
+            .push(resolve_team(&teams, t)?.to_string());
     }
     for u in &args.to_user {
         let (user, team) = u
@@ -233,7 +280,11 @@ pub(crate) async fn publish(config: &Config, store: &Store, data_dir: &Path, arg
     )
     .await?;
     for o in &report.stored {
-        println!("published {} → queued for {} peer(s)", o.id, o.queued_for.len());
+        println!(
+            "published {} → queued for {} peer(s)",
+            o.id,
+            o.queued_for.len()
+        );
     }
     for o in &report.duplicates {
         println!("already published {}", o.id);
@@ -253,5 +304,9 @@ pub(crate) async fn publish(config: &Config, store: &Store, data_dir: &Path, arg
         report.duplicates.len(),
         report.failures.len()
     );
-    Ok(if report.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if report.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

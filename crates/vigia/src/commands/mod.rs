@@ -13,8 +13,7 @@ use anyhow::Context as _;
 use vigia_store::Store;
 
 use crate::cli::{
-    PeerCommand,
-    AuditCommand, Cli, Command, NodeCommand, TaxiiCommand, TokenCommand, UserCommand,
+    AuditCommand, Cli, Command, NodeCommand, PeerCommand, TaxiiCommand, TokenCommand, UserCommand,
 };
 use crate::config::{Config, LogFormat, Overrides};
 use crate::telemetry;
@@ -117,9 +116,12 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Peer(cmd) => {
             telemetry::init_logs(LogFormat::Text, "warn");
             match cmd {
-                PeerCommand::Add { dir, url, key, name } => {
-                    federation::peer_add(&open(&dir.data_dir).await?.1, &url, &key, name).await
-                }
+                PeerCommand::Add {
+                    dir,
+                    url,
+                    key,
+                    name,
+                } => federation::peer_add(&open(&dir.data_dir).await?.1, &url, &key, name).await,
                 PeerCommand::List { dir, json } => {
                     federation::peer_list(&open(&dir.data_dir).await?.1, json, false).await
                 }

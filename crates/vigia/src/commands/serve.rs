@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
+use vigia_federation::sync::{run_outbox, run_pull, Federation, SyncSettings};
 use vigia_policy::TeamId;
 use vigia_sign::NodeKey;
-use vigia_federation::sync::{run_outbox, run_pull, Federation, SyncSettings};
 use vigia_store::ingest::FederationContext;
 use vigia_web::{AppState, Limits, NodeContext, TaxiiSettings};
 

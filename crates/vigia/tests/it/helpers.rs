@@ -162,17 +162,14 @@ pub fn token(dir: &str, role: &str, extra: &[&str]) -> String {
 #[allow(clippy::zombie_processes)]
 pub fn spawn_serve(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> (Child, String) {
     let mut cmd = vigia();
-    cmd.args([
-        "serve",
-        "--data-dir",
-        dir.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-    ])
-    .args(extra)
-    .env("VIGIA_LOG", "warn")
-    .stdout(Stdio::piped())
-    .stderr(Stdio::inherit());
+    cmd.args(["serve", "--data-dir", dir.to_str().unwrap()]);
+    if !extra.contains(&"--listen") {
+        cmd.args(["--listen", "127.0.0.1:0"]);
+    }
+    cmd.args(extra)
+        .env("VIGIA_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
     for (k, v) in env {
         cmd.env(k, v);
     }

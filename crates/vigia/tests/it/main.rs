@@ -6,6 +6,8 @@
 mod access;
 mod audit;
 mod cli;
+mod federation;
+mod federation_net;
 mod helpers;
 mod http_errors;
 mod objects;
