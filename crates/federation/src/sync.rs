@@ -438,9 +438,11 @@ pub async fn fetch_node_info(base_url: &str, timeout: Duration) -> Result<NodeIn
         "http" if is_loopback(&base) => {
             tracing::warn!(url = %base, "peer reached over plain http: allowed on loopback only");
         }
-        other => return Err(format!(
+        other => {
+            return Err(format!(
             "{base_url}: peers are reached over https (plain http only on loopback), not {other}"
-        )),
+        ))
+        }
     }
     let url = base
         .join("api/node")

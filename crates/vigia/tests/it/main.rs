@@ -10,6 +10,7 @@ mod federation;
 mod federation_net;
 mod helpers;
 mod http_errors;
+mod leak_oracle;
 mod objects;
 mod postgres;
 mod shutdown;
