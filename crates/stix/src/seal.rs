@@ -89,7 +89,7 @@ impl GroupDefinition {
             key: key.public().to_base64(),
             signature: String::new(),
         };
-        def.signature = B64.encode(&key.sign(&def.signed_bytes()));
+        def.signature = B64.encode(key.sign(&def.signed_bytes()));
         def
     }
 
@@ -154,7 +154,7 @@ pub fn seal(
     extensions_mut(&mut value)?.insert(SEAL_EXTENSION_ID.to_owned(), to_value(&seal)?);
     strip_signature(&mut value);
     let bytes = canonical_json(&value).map_err(|e| SealError::Malformed(e.to_string()))?;
-    seal.signature = B64.encode(&key.sign(&bytes));
+    seal.signature = B64.encode(key.sign(&bytes));
     extensions_mut(&mut value)?.insert(SEAL_EXTENSION_ID.to_owned(), to_value(&seal)?);
     serde_json::to_string(&value).map_err(|e| SealError::Malformed(e.to_string()))
 }

@@ -223,7 +223,7 @@ pub async fn ingest(
     let ctx_owned = ctx.clone();
     // Validation is CPU work; keep it off the async workers.
     let (accepted, failures) = tokio::task::spawn_blocking(move || {
-        validate_all(&body, &ctx_owned, |index, raw| {
+        validate_all(&body, |index, raw| {
             accept_local(index, raw, &ctx_owned, &originator, plan.as_ref())
         })
     })
@@ -258,7 +258,7 @@ pub async fn ingest_from_peer(
     let ctx_owned = ctx.clone();
     let (accepted, mut failures, learned) = tokio::task::spawn_blocking(move || {
         let mut learned = Learned::default();
-        let (accepted, failures) = validate_all(&body, &ctx_owned, |index, raw| {
+        let (accepted, failures) = validate_all(&body, |index, raw| {
             accept_from_peer(index, raw, &ctx_owned, &from, &plan, &mut learned)
         })?;
         Ok::<_, IngestError>((accepted, failures, learned))
@@ -368,18 +368,16 @@ async fn store_accepted(
     Ok(report)
 }
 
-type Accept<'a> = dyn FnMut(usize, &str) -> Result<Accepted, Failure> + 'a;
+/// Accepted objects with their positions in the submission, and refusals.
+type Sorted = (Vec<(usize, Accepted)>, Vec<Failure>);
 
 fn validate_all(
     body: &str,
-    ctx: &IngestContext,
     mut accept: impl FnMut(usize, &str) -> Result<Accepted, Failure>,
-) -> Result<(Vec<(usize, Accepted)>, Vec<Failure>), IngestError> {
-    let _ = ctx;
+) -> Result<Sorted, IngestError> {
     let raws = split_objects(body)?;
     let mut accepted = Vec::with_capacity(raws.len());
     let mut failures = Vec::new();
-    let accept: &mut Accept<'_> = &mut accept;
     for (index, raw) in raws.into_iter().enumerate() {
         match accept(index, raw) {
             Ok(a) => accepted.push((index, a)),

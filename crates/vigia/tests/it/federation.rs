@@ -317,14 +317,14 @@ fn tampered_unknown_and_replayed_requests_are_refused_and_audited() {
     assert!(body.to_string().contains("not the one trusted"), "{body}");
 
     // A request signed by a key that is not a peer.
-    let resp = signed_push(&cr, &impostor, &envelope(&[sealed.clone()]))
+    let resp = signed_push(&cr, &impostor, &envelope(std::slice::from_ref(&sealed)))
         .send()
         .unwrap();
     assert_eq!(resp.status().as_u16(), 401);
 
     // The genuine object is stored; the identical request replayed is
     // refused; a fresh delivery of it is idempotent.
-    let request = signed_push(&cr, &br_key, &envelope(&[sealed.clone()]))
+    let request = signed_push(&cr, &br_key, &envelope(std::slice::from_ref(&sealed)))
         .build()
         .unwrap();
     let replay = request.try_clone().unwrap();
