@@ -432,7 +432,7 @@ impl PageStream<'_> {
                 return Err(e);
             }
         };
-        match continuation(&page, self.filter.added_after) {
+        match continuation(&page, self.filter.added_after, self.next.as_deref()) {
             Ok(Continuation::Done) => self.done = true,
             Ok(Continuation::Next(token)) => self.next = Some(token),
             Ok(Continuation::AddedAfter(t)) => {
@@ -464,13 +464,20 @@ enum Continuation {
     AddedAfter(Timestamp),
 }
 
-fn continuation(page: &Page, added_after: Option<Timestamp>) -> Result<Continuation, String> {
+fn continuation(
+    page: &Page,
+    added_after: Option<Timestamp>,
+    previous_next: Option<&str>,
+) -> Result<Continuation, String> {
     if !page.more {
         return Ok(Continuation::Done);
     }
     // A server that filters a page (as an access rule does) may send it
     // empty with a `next`; without one, an empty page cannot move on.
     if let Some(next) = &page.next {
+        if previous_next == Some(next.as_str()) {
+            return Err(format!("the server repeats the same next token {next:?}"));
+        }
         return Ok(Continuation::Next(next.clone()));
     }
     if page.objects.is_empty() {
@@ -601,12 +608,13 @@ mod tests {
     #[test]
     fn paging_follows_next_then_the_date_added_header() {
         assert_eq!(
-            continuation(&page(1, false, Some("x"), None), None),
+            continuation(&page(1, false, Some("x"), None), None, None),
             Ok(Continuation::Done)
         );
         assert_eq!(
             continuation(
                 &page(2, true, Some("tok"), Some("2020-01-01T00:00:00Z")),
+                None,
                 None
             ),
             Ok(Continuation::Next("tok".into()))
@@ -614,19 +622,26 @@ mod tests {
         assert_eq!(
             continuation(
                 &page(2, true, None, Some("2020-01-01T00:00:00.123456Z")),
+                None,
                 None
             ),
             Ok(Continuation::AddedAfter(ts("2020-01-01T00:00:00.123456Z")))
+        );
+        assert_eq!(
+            continuation(&page(0, true, Some("tok"), None), None, None),
+            Ok(Continuation::Next("tok".into())),
+            "a filtered, empty page may still lead on"
         );
     }
 
     #[test]
     fn paging_refuses_to_loop_forever() {
-        assert!(continuation(&page(0, true, Some("tok"), None), None).is_err());
-        assert!(continuation(&page(3, true, None, None), None).is_err());
-        assert!(continuation(&page(3, true, None, Some("yesterday")), None).is_err());
+        assert!(continuation(&page(0, true, Some("tok"), None), None, Some("tok")).is_err());
+        assert!(continuation(&page(0, true, None, None), None, None).is_err());
+        assert!(continuation(&page(3, true, None, None), None, None).is_err());
+        assert!(continuation(&page(3, true, None, Some("yesterday")), None, None).is_err());
         let at = "2020-01-01T00:00:00.000001Z";
-        assert!(continuation(&page(3, true, None, Some(at)), Some(ts(at))).is_err());
+        assert!(continuation(&page(3, true, None, Some(at)), Some(ts(at)), None).is_err());
     }
 
     #[test]

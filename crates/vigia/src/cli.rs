@@ -141,6 +141,10 @@ pub(crate) struct InitArgs {
     /// Sign-in name of the first admin.
     #[arg(long, value_name = "NAME", default_value = "admin")]
     pub(crate) admin: String,
+    /// What the operating team is: national-csirt, government (a point of
+    /// contact without a CSIRT) or secretariat.
+    #[arg(long, value_name = "KIND", default_value = "national-csirt")]
+    pub(crate) kind: String,
 }
 
 #[derive(Args, Debug)]

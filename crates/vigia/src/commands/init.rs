@@ -96,7 +96,9 @@ async fn create_node(
         id: team_id.clone(),
         name: team_name.clone(),
         country: country.clone(),
-        kind: TeamKind::NationalCsirt,
+        kind: TeamKind::parse(&args.kind).with_context(|| {
+            format!("--kind {:?}: expected national-csirt, government, secretariat, sector, academic or private", args.kind)
+        })?,
         client_of: None,
     };
     let admin = NewUser {

@@ -94,7 +94,11 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             },
         };
         if !public_url.starts_with("https://") {
-            tracing::warn!(%public_url, "federation over plain http: acceptable on loopback only; put the node behind TLS in production");
+            if local.ip().is_loopback() {
+                tracing::info!(%public_url, "federation over plain http on loopback");
+            } else {
+                tracing::warn!(%public_url, "federation over plain http: put the node behind TLS (https public_url); peers refuse plain http beyond loopback");
+            }
         }
         workers.spawn(run_outbox(fed.clone()));
         workers.spawn(run_pull(fed));
