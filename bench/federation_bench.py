@@ -426,8 +426,9 @@ def cmd_latency(args):
         if origin is None:
             raise SystemExit(f"--origin {args.origin}: not among the first {n} member states")
     else:
-        # A peripheral node: the first (CSV order) of maximal eccentricity.
-        origin = ecc.index(diameter)
+        # A peripheral node: of maximal eccentricity, the one of lowest
+        # degree (first in CSV order on a tie), so hubs do not flatter it.
+        origin = min((i for i in range(n) if ecc[i] == diameter), key=lambda i: (degrees[i], i))
     federation = {
         "pull_interval_secs": args.pull_interval,
         "retry_base_ms": args.retry_base_ms,
@@ -798,7 +799,7 @@ def main():
     p.add_argument("--nodes", type=int, default=35)
     p.add_argument("--alerts", type=int, default=200)
     p.add_argument("--interval-ms", type=float, default=50)
-    p.add_argument("--origin", help="country code of the publishing node (default: a peripheral node)")
+    p.add_argument("--origin", help="country code of the publishing node (default: of maximal eccentricity, the lowest degree)")
     p.add_argument("--objects", type=int, default=100_000)
     p.add_argument("--chunk", type=int, default=10_000)
     p.add_argument("--pull-interval", type=int, default=5)

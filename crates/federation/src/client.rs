@@ -475,8 +475,12 @@ fn continuation(
     // A server that filters a page (as an access rule does) may send it
     // empty with a `next`; without one, an empty page cannot move on.
     if let Some(next) = &page.next {
-        if previous_next == Some(next.as_str()) {
-            return Err(format!("the server repeats the same next token {next:?}"));
+        // Some servers (medallion) keep one token for every page of a
+        // request; only an empty page under the same token is a loop.
+        if page.objects.is_empty() && previous_next == Some(next.as_str()) {
+            return Err(format!(
+                "the server sent an empty page and the same next token {next:?} again"
+            ));
         }
         return Ok(Continuation::Next(next.clone()));
     }

@@ -45,6 +45,10 @@ pub(crate) enum Command {
     /// Peer nodes of the network: set up, list, remove, check.
     #[command(subcommand)]
     Peer(PeerCommand),
+    /// Run a small Watch and Warning Network on this machine: national
+    /// nodes and the Secretariat as real `vigia serve` processes on
+    /// loopback, peered and seeded through the real federation path.
+    Demo(DemoArgs),
     /// Publish STIX objects from this node's team with a TLP marking and a
     /// distribution; they are sealed with the node key and delivered to
     /// every peer the marking and the outbound policy entitle.
@@ -93,6 +97,29 @@ pub(crate) enum PeerCommand {
         dir: DataDir,
         peer: String,
     },
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct DemoArgs {
+    /// National nodes to start (1 to 35), besides the Secretariat.
+    #[arg(long, default_value_t = 5)]
+    pub(crate) nodes: usize,
+    /// The Secretariat listens here; national nodes on the next ports.
+    #[arg(long, value_name = "PORT", default_value_t = 8450)]
+    pub(crate) base_port: u16,
+    /// Where the nodes keep their data; reused on the next run.
+    #[arg(long, value_name = "DIR", default_value = "vigia-demo")]
+    pub(crate) data_dir: PathBuf,
+    /// Delete the data directory first and start over.
+    #[arg(long)]
+    pub(crate) fresh: bool,
+    /// Play a scripted incident end to end, printing each step's timings.
+    #[arg(long)]
+    pub(crate) scenario: bool,
+    /// The OASIS STIX 2.1 examples to seed from (default: found from
+    /// shared/data/stix-2.1/examples above the working directory).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) examples: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

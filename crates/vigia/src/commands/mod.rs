@@ -1,6 +1,7 @@
 //! One module per sub-command.
 
 mod admin;
+mod demo;
 pub(crate) mod federation;
 mod init;
 mod serve;
@@ -132,6 +133,10 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     federation::peer_remove(&open(&dir.data_dir).await?.1, &peer).await
                 }
             }
+        }
+        Command::Demo(args) => {
+            telemetry::init_logs(LogFormat::Text, "warn");
+            demo::run(args).await
         }
         Command::Publish(args) => {
             telemetry::init_logs(LogFormat::Text, "warn");

@@ -1,0 +1,263 @@
+//! Creating and seeding the demo network through the real commands.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use anyhow::Context as _;
+use serde_json::{json, Value};
+use tokio::io::AsyncWriteExt as _;
+use vigia_policy::{GroupName, TeamId};
+use vigia_store::{NewTeam, TeamKind};
+
+use super::{vigia, vigia_ok, Coverage, Credentials, Site};
+
+/// Creates the node's directory with `vigia init` unless it exists.
+pub(super) async fn init_site(site: &Site, creds: &mut Credentials) -> anyhow::Result<()> {
+    if site.dir.join("vigia.toml").exists() {
+        return Ok(());
+    }
+    let kind = match (site.secretariat, site.coverage) {
+        (true, _) => "secretariat",
+        (false, Coverage::NationalCsirt) => "national-csirt",
+        (false, _) => "government",
+    };
+    let listen = format!("127.0.0.1:{}", site.port);
+    let out = vigia_ok(&[
+        "init", "--data-dir", site.dir_str(), "--country", &site.country, "--name", &site.team_name,
+        "--listen", &listen, "--kind", kind,
+    ])
+    .await?;
+    let password = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Admin password (shown once, store it now): "))
+        .context("vigia init printed no admin password")?;
+    creds.sign_ins.push((site.country.clone(), "admin".into(), password.to_owned()));
+    // Quick federation for a network on one machine.
+    let mut config = std::fs::OpenOptions::new()
+        .append(true)
+        .open(site.dir.join("vigia.toml"))?;
+    writeln!(
+        config,
+        "\n# vigia demo: federate quickly on loopback.\n[federation]\npull_interval_secs = 5\nretry_base_ms = 250\nretry_max_secs = 10"
+    )?;
+    Ok(())
+}
+
+async fn add_user(site: &Site, name: &str, role: &str, creds: &mut Credentials) -> anyhow::Result<()> {
+    let password = vigia_web::credentials::generate_password();
+    let mut child = vigia()?
+        .args(["user", "add", "--data-dir", site.dir_str(), name, "--role", role, "--password-stdin"])
+        .env("VIGIA_LOG", "error")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(format!("{password}\n").as_bytes()).await?;
+    }
+    let out = child.wait_with_output().await?;
+    if !out.status.success() {
+        anyhow::bail!("user add {name} at {}: {}", site.country, String::from_utf8_lossy(&out.stderr));
+    }
+    creds.sign_ins.push((site.country.clone(), name.to_owned(), password));
+    Ok(())
+}
+
+async fn team_of(site: &Site) -> anyhow::Result<TeamId> {
+    let (config, _) = crate::commands::open(&site.dir).await?;
+    TeamId::parse(&config.team_id).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+async fn fingerprint(site: &Site) -> anyhow::Result<String> {
+    let info: Value = serde_json::from_str(&vigia_ok(&["node", "info", "--data-dir", site.dir_str(), "--json"]).await?)?;
+    Ok(info["key_fingerprint"].as_str().unwrap_or_default().to_owned())
+}
+
+async fn peer(a: &Site, b: &Site, fingerprints: &[String], sites: &[Site]) -> anyhow::Result<()> {
+    let index = |s: &Site| sites.iter().position(|x| x.port == s.port).unwrap_or(0);
+    for (x, y) in [(a, b), (b, a)] {
+        vigia_ok(&["peer", "add", "--data-dir", x.dir_str(), &y.url(), "--key", &fingerprints[index(y)]]).await?;
+    }
+    Ok(())
+}
+
+/// `vigia publish` of `objects` at `site`.
+pub(crate) async fn publish(site: &Site, objects: &[Value], args: &[&str]) -> anyhow::Result<String> {
+    let file = site.dir.join(format!("publish-{}.json", uuid::Uuid::new_v4()));
+    let bundle = json!({"type": "bundle", "id": format!("bundle--{}", uuid::Uuid::new_v4()), "objects": objects});
+    std::fs::write(&file, bundle.to_string())?;
+    let mut all = vec!["publish", "--data-dir", site.dir_str(), file.to_str().unwrap_or_default()];
+    all.extend_from_slice(args);
+    let result = vigia_ok(&all).await;
+    let _ = std::fs::remove_file(&file);
+    result
+}
+
+fn now() -> String {
+    vigia_stix::Timestamp::from_datetime(time::OffsetDateTime::now_utc()).to_millis_string()
+}
+
+/// A STIX report with fresh ids.
+pub(crate) fn report(kind: &str, name: &str, description: &str) -> Value {
+    let at = now();
+    let id = format!("report--{}", uuid::Uuid::new_v4());
+    json!({
+        "type": "report", "spec_version": "2.1", "id": id, "created": at, "modified": at,
+        "name": name, "description": description, "report_types": [kind], "published": at,
+        "object_refs": [id]
+    })
+}
+
+/// Peerings, people, client teams, sharing groups and a history of
+/// products at every marking, all through the real paths.
+pub(super) async fn seed(
+    sites: &[Site],
+    data_dir: &Path,
+    creds: &mut Credentials,
+    examples: Option<&Path>,
+) -> anyhow::Result<()> {
+    let mut fingerprints = Vec::new();
+    let mut teams = Vec::new();
+    for s in sites {
+        fingerprints.push(fingerprint(s).await?);
+        teams.push(team_of(s).await?);
+    }
+    // The Secretariat peers with every node; national nodes with their
+    // neighbours in a ring: a partial mesh in which GREEN relays.
+    let national = &sites[1..];
+    for s in national {
+        peer(&sites[0], s, &fingerprints, sites).await?;
+    }
+    for i in 0..national.len() {
+        let j = (i + 1) % national.len();
+        if i != j && !(national.len() == 2 && i == 1) {
+            peer(&national[i], &national[j], &fingerprints, sites).await?;
+        }
+    }
+    println!("  peerings set up ({} nodes, Secretariat hub plus a ring)", sites.len());
+
+    for s in national {
+        add_user(s, "duty", "duty-officer", creds).await?;
+        add_user(s, "analyst", "analyst", creds).await?;
+        client_team(s).await?;
+    }
+    sharing_groups(&sites[0], national, &teams[1..]).await?;
+    println!("  users, client teams and sharing groups created");
+
+    let token = vigia_ok(&[
+        "token", "create", "--data-dir", national[0].dir_str(), "--role", "analyst", "--user", "analyst", "--label", "demo",
+    ])
+    .await?;
+    creds.token = token.lines().last().map(|l| l.trim().to_owned());
+
+    products(sites, &teams).await?;
+    match find_examples(examples) {
+        Some(dir) => publish_examples(national, &dir).await?,
+        None => println!("  STIX examples not found (pass --examples DIR, e.g. ../shared/data/stix-2.1/examples); skipped"),
+    }
+    let _ = data_dir;
+    Ok(())
+}
+
+/// An in-country constituent of the national team, to show AMBER's
+/// allow_clients and AMBER+STRICT.
+async fn client_team(site: &Site) -> anyhow::Result<()> {
+    let (config, store) = crate::commands::open(&site.dir).await?;
+    let parent = TeamId::parse(&config.team_id).map_err(|e| anyhow::anyhow!("{e}"))?;
+    store
+        .create_team(&NewTeam {
+            id: vigia_web::new_team_id().map_err(|e| anyhow::anyhow!("{e}"))?,
+            name: format!("Central Bank of {} CSIRT", site.state),
+            country: site.country.clone(),
+            kind: TeamKind::Sector,
+            client_of: Some(parent),
+        })
+        .await?;
+    store.close().await;
+    Ok(())
+}
+
+/// Sub-regional groups and "all-national-pocs", defined by the Secretariat.
+async fn sharing_groups(secretariat: &Site, national: &[Site], teams: &[TeamId]) -> anyhow::Result<()> {
+    let (config, store) = crate::commands::open(&secretariat.dir).await?;
+    let owner = TeamId::parse(&config.team_id).map_err(|e| anyhow::anyhow!("{e}"))?;
+    store
+        .put_sharing_group(&GroupName::parse("all-national-pocs")?, &owner, teams)
+        .await?;
+    let mut regions: Vec<&str> = national.iter().map(|s| s.subregion.as_str()).collect();
+    regions.sort_unstable();
+    regions.dedup();
+    for region in regions {
+        let members: Vec<TeamId> = national
+            .iter()
+            .zip(teams)
+            .filter(|(s, _)| s.subregion == region)
+            .map(|(_, t)| t.clone())
+            .collect();
+        let name = GroupName::parse(&region.to_lowercase().replace(' ', "-"))?;
+        store.put_sharing_group(&name, &owner, &members).await?;
+    }
+    store.close().await;
+    Ok(())
+}
+
+/// One product at each marking, from different nodes.
+async fn products(sites: &[Site], teams: &[TeamId]) -> anyhow::Result<()> {
+    let national = &sites[1..];
+    let n = |i: usize| &national[i % national.len()];
+    let t = |i: usize| teams[1 + i % national.len()].to_string();
+    publish(&sites[0], &[report("threat-report", "Hemispheric bulletin: ransomware trends this quarter", "Public summary for all member states.")], &["--tlp", "clear"]).await?;
+    publish(n(0), &[report("alert", "Phishing wave impersonating tax authorities", "Network-wide alert with indicators to follow.")], &["--tlp", "green"]).await?;
+    publish(n(1), &[report("warning", "Scanning of exposed VPN gateways", "Shared with the Secretariat's group of all national points of contact.")], &["--tlp", "green", "--group", "all-national-pocs"]).await?;
+    publish(n(0), &[report("attack-report", "Intrusion at a telecom operator", "For two partner teams; their constituents may be told.")], &["--tlp", "amber", "--to", &t(1), "--to", &t(2), "--allow-clients"]).await?;
+    publish(n(1), &[report("vulnerability", "Unpatched flaw in a regional e-government platform", "Under embargo: named teams only.")], &["--tlp", "amber+strict", "--to", &t(0)]).await?;
+    let to_user = format!("analyst@{}", t(0));
+    publish(n(2), &[report("incident", "Compromise of a ministry mail server", "For one named analyst only.")], &["--tlp", "red", "--to-user", &to_user]).await?;
+    println!("  products published at every marking (CLEAR, GREEN, GREEN to a group, AMBER, AMBER+STRICT, RED)");
+    Ok(())
+}
+
+fn find_examples(given: Option<&Path>) -> Option<PathBuf> {
+    if let Some(dir) = given {
+        return dir.is_dir().then(|| dir.to_path_buf());
+    }
+    let relative = Path::new("shared/data/stix-2.1/examples");
+    let mut roots: Vec<PathBuf> = Vec::new();
+    if let Ok(cwd) = std::env::current_dir() {
+        roots.extend(cwd.ancestors().map(Path::to_path_buf));
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        roots.extend(exe.ancestors().map(Path::to_path_buf));
+    }
+    roots.into_iter().map(|r| r.join(relative)).find(|d| d.is_dir())
+}
+
+/// The OASIS STIX 2.1 examples, published GREEN from rotating nodes.
+async fn publish_examples(national: &[Site], dir: &Path) -> anyhow::Result<()> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for d in [dir.to_path_buf(), dir.join("threat-reports")] {
+        if let Ok(entries) = std::fs::read_dir(&d) {
+            files.extend(
+                entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "json")),
+            );
+        }
+    }
+    files.sort();
+    let (mut ok, mut refused) = (0, 0);
+    for (i, file) in files.iter().enumerate() {
+        let site = &national[i % national.len()];
+        let args = ["publish", "--data-dir", site.dir_str(), file.to_str().unwrap_or_default(), "--tlp", "green"];
+        match vigia_ok(&args).await {
+            Ok(_) => ok += 1,
+            Err(_) => refused += 1,
+        }
+    }
+    println!(
+        "  {ok} OASIS STIX 2.1 example bundles published GREEN from {} ({refused} with objects refused)",
+        dir.display()
+    );
+    Ok(())
+}
