@@ -182,7 +182,7 @@ impl Plan {
                 let (owner, members) = self
                     .local_groups
                     .get(g)
-                    .ok_or_else(|| format!("sharing group {g:?} is not defined on this node"))?;
+                    .ok_or_else(|| format!("sharing group '{g}' is not defined on this node (groups of other nodes become known with the first object that uses them)"))?;
                 Ok(GroupDefinition::signed(
                     g.as_str(),
                     owner.as_str(),

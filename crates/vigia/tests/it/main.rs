@@ -6,6 +6,7 @@
 mod access;
 mod audit;
 mod cli;
+mod demo;
 mod federation;
 mod federation_net;
 mod helpers;

@@ -109,7 +109,11 @@ fn plan(n: usize, base_port: u16, data_dir: &Path) -> anyhow::Result<Vec<Site>> 
         .iter()
         .filter_map(|c| states.iter().find(|s| s.iso2 == *c))
         .collect();
-    order.extend(states.iter().filter(|s| !DEFAULT_COUNTRIES.contains(&s.iso2.as_str())));
+    order.extend(
+        states
+            .iter()
+            .filter(|s| !DEFAULT_COUNTRIES.contains(&s.iso2.as_str())),
+    );
     let mut sites = vec![Site {
         country: "US".into(),
         state: "OAS General Secretariat".into(),
@@ -218,7 +222,9 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let plan_path = data_dir.join("network.json");
     if let Ok(previous) = std::fs::read_to_string(&plan_path) {
         let previous: Vec<Site> = serde_json::from_str(&previous).unwrap_or_default();
-        if previous.len() != sites.len() || previous.iter().zip(&sites).any(|(a, b)| a.port != b.port) {
+        if previous.len() != sites.len()
+            || previous.iter().zip(&sites).any(|(a, b)| a.port != b.port)
+        {
             anyhow::bail!(
                 "{} holds a demo of {} nodes on other ports; run with the same --nodes and --base-port, or add --fresh",
                 data_dir.display(),
@@ -288,7 +294,10 @@ async fn start(site: &Site) -> anyhow::Result<Child> {
 
 async fn wait_listening(site: &Site) -> anyhow::Result<()> {
     for _ in 0..600 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", site.port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", site.port))
+            .await
+            .is_ok()
+        {
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -304,9 +313,15 @@ async fn wait_listening(site: &Site) -> anyhow::Result<()> {
 /// SIGTERM for a clean shutdown; SIGKILL if it lingers.
 async fn stop(site: &Site, child: &mut Child) {
     if let Some(pid) = child.id() {
-        let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status().await;
+        let _ = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await;
     }
-    if tokio::time::timeout(Duration::from_secs(15), child.wait()).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(15), child.wait())
+        .await
+        .is_err()
+    {
         eprintln!("the {} node did not stop in time; killing it", site.country);
         let _ = child.kill().await;
     }
@@ -332,18 +347,29 @@ async fn wait_for_stop() {
 
 fn print_summary(sites: &[Site], creds: &Credentials, took: Duration) {
     println!();
-    println!("vigia demo: {} national nodes and the Secretariat, ready in {:.1} s", sites.len() - 1, took.as_secs_f64());
+    println!(
+        "vigia demo: {} national nodes and the Secretariat, ready in {:.1} s",
+        sites.len() - 1,
+        took.as_secs_f64()
+    );
     println!();
-    println!("{:<4} {:<28} {:<34} {:<16} {:<9} {}", "CC", "URL", "team", "sub-region", "lang", "coverage (illustrative)");
+    println!(
+        "{:<4} {:<24} {:<34} {:<16} {:<12} {}",
+        "CC", "URL", "team", "sub-region", "languages", "coverage (illustrative)"
+    );
     for s in sites {
         println!(
-            "{:<4} {:<28} {:<34} {:<16} {:<9} {}",
+            "{:<4} {:<24} {:<34} {:<16} {:<12} {}",
             s.country,
-            format!("node {}", s.url()),
+            s.url(),
             s.team_name,
             s.subregion,
             s.languages,
-            if s.secretariat { "the network's Secretariat" } else { s.coverage.describe() }
+            if s.secretariat {
+                "the network's Secretariat"
+            } else {
+                s.coverage.describe()
+            }
         );
     }
     println!();
@@ -353,10 +379,16 @@ fn print_summary(sites: &[Site], creds: &Credentials, took: Duration) {
     }
     if let Some(token) = &creds.token {
         println!();
-        println!("API token (analyst at {}):", sites.get(1).map(|s| s.country.as_str()).unwrap_or("?"));
+        println!(
+            "API token (analyst at {}):",
+            sites.get(1).map(|s| s.country.as_str()).unwrap_or("?")
+        );
         println!("  {token}");
         if let Some(s) = sites.get(1) {
-            println!("  try: curl -H 'Authorization: Bearer {token}' {}/api/objects", s.url());
+            println!(
+                "  try: curl -H 'Authorization: Bearer {token}' {}/api/objects",
+                s.url()
+            );
         }
     }
     println!();

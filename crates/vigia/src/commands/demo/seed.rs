@@ -24,15 +24,26 @@ pub(super) async fn init_site(site: &Site, creds: &mut Credentials) -> anyhow::R
     };
     let listen = format!("127.0.0.1:{}", site.port);
     let out = vigia_ok(&[
-        "init", "--data-dir", site.dir_str(), "--country", &site.country, "--name", &site.team_name,
-        "--listen", &listen, "--kind", kind,
+        "init",
+        "--data-dir",
+        site.dir_str(),
+        "--country",
+        &site.country,
+        "--name",
+        &site.team_name,
+        "--listen",
+        &listen,
+        "--kind",
+        kind,
     ])
     .await?;
     let password = out
         .lines()
         .find_map(|l| l.strip_prefix("Admin password (shown once, store it now): "))
         .context("vigia init printed no admin password")?;
-    creds.sign_ins.push((site.country.clone(), "admin".into(), password.to_owned()));
+    creds
+        .sign_ins
+        .push((site.country.clone(), "admin".into(), password.to_owned()));
     // Quick federation for a network on one machine.
     let mut config = std::fs::OpenOptions::new()
         .append(true)
@@ -44,10 +55,24 @@ pub(super) async fn init_site(site: &Site, creds: &mut Credentials) -> anyhow::R
     Ok(())
 }
 
-async fn add_user(site: &Site, name: &str, role: &str, creds: &mut Credentials) -> anyhow::Result<()> {
+async fn add_user(
+    site: &Site,
+    name: &str,
+    role: &str,
+    creds: &mut Credentials,
+) -> anyhow::Result<()> {
     let password = vigia_web::credentials::generate_password();
     let mut child = vigia()?
-        .args(["user", "add", "--data-dir", site.dir_str(), name, "--role", role, "--password-stdin"])
+        .args([
+            "user",
+            "add",
+            "--data-dir",
+            site.dir_str(),
+            name,
+            "--role",
+            role,
+            "--password-stdin",
+        ])
         .env("VIGIA_LOG", "error")
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -58,9 +83,15 @@ async fn add_user(site: &Site, name: &str, role: &str, creds: &mut Credentials) 
     }
     let out = child.wait_with_output().await?;
     if !out.status.success() {
-        anyhow::bail!("user add {name} at {}: {}", site.country, String::from_utf8_lossy(&out.stderr));
+        anyhow::bail!(
+            "user add {name} at {}: {}",
+            site.country,
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
-    creds.sign_ins.push((site.country.clone(), name.to_owned(), password));
+    creds
+        .sign_ins
+        .push((site.country.clone(), name.to_owned(), password));
     Ok(())
 }
 
@@ -70,24 +101,49 @@ async fn team_of(site: &Site) -> anyhow::Result<TeamId> {
 }
 
 async fn fingerprint(site: &Site) -> anyhow::Result<String> {
-    let info: Value = serde_json::from_str(&vigia_ok(&["node", "info", "--data-dir", site.dir_str(), "--json"]).await?)?;
-    Ok(info["key_fingerprint"].as_str().unwrap_or_default().to_owned())
+    let info: Value = serde_json::from_str(
+        &vigia_ok(&["node", "info", "--data-dir", site.dir_str(), "--json"]).await?,
+    )?;
+    Ok(info["key_fingerprint"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned())
 }
 
 async fn peer(a: &Site, b: &Site, fingerprints: &[String], sites: &[Site]) -> anyhow::Result<()> {
     let index = |s: &Site| sites.iter().position(|x| x.port == s.port).unwrap_or(0);
     for (x, y) in [(a, b), (b, a)] {
-        vigia_ok(&["peer", "add", "--data-dir", x.dir_str(), &y.url(), "--key", &fingerprints[index(y)]]).await?;
+        vigia_ok(&[
+            "peer",
+            "add",
+            "--data-dir",
+            x.dir_str(),
+            &y.url(),
+            "--key",
+            &fingerprints[index(y)],
+        ])
+        .await?;
     }
     Ok(())
 }
 
 /// `vigia publish` of `objects` at `site`.
-pub(crate) async fn publish(site: &Site, objects: &[Value], args: &[&str]) -> anyhow::Result<String> {
-    let file = site.dir.join(format!("publish-{}.json", uuid::Uuid::new_v4()));
+pub(crate) async fn publish(
+    site: &Site,
+    objects: &[Value],
+    args: &[&str],
+) -> anyhow::Result<String> {
+    let file = site
+        .dir
+        .join(format!("publish-{}.json", uuid::Uuid::new_v4()));
     let bundle = json!({"type": "bundle", "id": format!("bundle--{}", uuid::Uuid::new_v4()), "objects": objects});
     std::fs::write(&file, bundle.to_string())?;
-    let mut all = vec!["publish", "--data-dir", site.dir_str(), file.to_str().unwrap_or_default()];
+    let mut all = vec![
+        "publish",
+        "--data-dir",
+        site.dir_str(),
+        file.to_str().unwrap_or_default(),
+    ];
     all.extend_from_slice(args);
     let result = vigia_ok(&all).await;
     let _ = std::fs::remove_file(&file);
@@ -135,18 +191,31 @@ pub(super) async fn seed(
             peer(&national[i], &national[j], &fingerprints, sites).await?;
         }
     }
-    println!("  peerings set up ({} nodes, Secretariat hub plus a ring)", sites.len());
+    println!(
+        "  peerings set up ({} nodes, Secretariat hub plus a ring)",
+        sites.len()
+    );
 
     for s in national {
         add_user(s, "duty", "duty-officer", creds).await?;
         add_user(s, "analyst", "analyst", creds).await?;
         client_team(s).await?;
     }
-    sharing_groups(&sites[0], national, &teams[1..]).await?;
-    println!("  users, client teams and sharing groups created");
+    let groups = sharing_groups(&sites[0], national, &teams[1..]).await?;
+    announce_groups(sites, &groups).await?;
+    println!("  users, client teams and sharing groups created; groups announced to their members");
 
     let token = vigia_ok(&[
-        "token", "create", "--data-dir", national[0].dir_str(), "--role", "analyst", "--user", "analyst", "--label", "demo",
+        "token",
+        "create",
+        "--data-dir",
+        national[0].dir_str(),
+        "--role",
+        "analyst",
+        "--user",
+        "analyst",
+        "--label",
+        "demo",
     ])
     .await?;
     creds.token = token.lines().last().map(|l| l.trim().to_owned());
@@ -179,7 +248,16 @@ async fn client_team(site: &Site) -> anyhow::Result<()> {
 }
 
 /// Sub-regional groups and "all-national-pocs", defined by the Secretariat.
-async fn sharing_groups(secretariat: &Site, national: &[Site], teams: &[TeamId]) -> anyhow::Result<()> {
+/// Returns each group with the national sites in it.
+async fn sharing_groups(
+    secretariat: &Site,
+    national: &[Site],
+    teams: &[TeamId],
+) -> anyhow::Result<Vec<(GroupName, Vec<usize>)>> {
+    let mut defined = vec![(
+        GroupName::parse("all-national-pocs")?,
+        (1..=national.len()).collect(),
+    )];
     let (config, store) = crate::commands::open(&secretariat.dir).await?;
     let owner = TeamId::parse(&config.team_id).map_err(|e| anyhow::anyhow!("{e}"))?;
     store
@@ -197,8 +275,57 @@ async fn sharing_groups(secretariat: &Site, national: &[Site], teams: &[TeamId])
             .collect();
         let name = GroupName::parse(&region.to_lowercase().replace(' ', "-"))?;
         store.put_sharing_group(&name, &owner, &members).await?;
+        let sites = (1..=national.len())
+            .filter(|&i| national[i - 1].subregion == region)
+            .collect();
+        defined.push((name, sites));
     }
     store.close().await;
+    Ok(defined)
+}
+
+/// A group's definition travels with the objects that use it: the
+/// Secretariat greets each group, and members can then address it.
+async fn announce_groups(sites: &[Site], groups: &[(GroupName, Vec<usize>)]) -> anyhow::Result<()> {
+    for (name, _) in groups {
+        let text = format!(
+            "Welcome to the sharing group {name}: address products to it with --group {name}."
+        );
+        publish(
+            &sites[0],
+            &[report(
+                "threat-report",
+                &format!("Sharing group {name}"),
+                &text,
+            )],
+            &["--tlp", "green", "--group", name.as_str()],
+        )
+        .await?;
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    for (name, members) in groups {
+        for &i in members {
+            let (_, store) = crate::commands::open(&sites[i].dir).await?;
+            loop {
+                let known = store
+                    .list_sharing_groups()
+                    .await?
+                    .iter()
+                    .any(|(g, _, _)| g == name);
+                if known {
+                    break;
+                }
+                if std::time::Instant::now() > deadline {
+                    anyhow::bail!(
+                        "sharing group {name} did not reach {} within 60 s",
+                        sites[i].country
+                    );
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            store.close().await;
+        }
+    }
     Ok(())
 }
 
@@ -207,13 +334,75 @@ async fn products(sites: &[Site], teams: &[TeamId]) -> anyhow::Result<()> {
     let national = &sites[1..];
     let n = |i: usize| &national[i % national.len()];
     let t = |i: usize| teams[1 + i % national.len()].to_string();
-    publish(&sites[0], &[report("threat-report", "Hemispheric bulletin: ransomware trends this quarter", "Public summary for all member states.")], &["--tlp", "clear"]).await?;
-    publish(n(0), &[report("alert", "Phishing wave impersonating tax authorities", "Network-wide alert with indicators to follow.")], &["--tlp", "green"]).await?;
-    publish(n(1), &[report("warning", "Scanning of exposed VPN gateways", "Shared with the Secretariat's group of all national points of contact.")], &["--tlp", "green", "--group", "all-national-pocs"]).await?;
-    publish(n(0), &[report("attack-report", "Intrusion at a telecom operator", "For two partner teams; their constituents may be told.")], &["--tlp", "amber", "--to", &t(1), "--to", &t(2), "--allow-clients"]).await?;
-    publish(n(1), &[report("vulnerability", "Unpatched flaw in a regional e-government platform", "Under embargo: named teams only.")], &["--tlp", "amber+strict", "--to", &t(0)]).await?;
+    publish(
+        &sites[0],
+        &[report(
+            "threat-report",
+            "Hemispheric bulletin: ransomware trends this quarter",
+            "Public summary for all member states.",
+        )],
+        &["--tlp", "clear"],
+    )
+    .await?;
+    publish(
+        n(0),
+        &[report(
+            "alert",
+            "Phishing wave impersonating tax authorities",
+            "Network-wide alert with indicators to follow.",
+        )],
+        &["--tlp", "green"],
+    )
+    .await?;
+    publish(
+        n(1),
+        &[report(
+            "warning",
+            "Scanning of exposed VPN gateways",
+            "Shared with the Secretariat's group of all national points of contact.",
+        )],
+        &["--tlp", "green", "--group", "all-national-pocs"],
+    )
+    .await?;
+    publish(
+        n(0),
+        &[report(
+            "attack-report",
+            "Intrusion at a telecom operator",
+            "For two partner teams; their constituents may be told.",
+        )],
+        &[
+            "--tlp",
+            "amber",
+            "--to",
+            &t(1),
+            "--to",
+            &t(2),
+            "--allow-clients",
+        ],
+    )
+    .await?;
+    publish(
+        n(1),
+        &[report(
+            "vulnerability",
+            "Unpatched flaw in a regional e-government platform",
+            "Under embargo: named teams only.",
+        )],
+        &["--tlp", "amber+strict", "--to", &t(0)],
+    )
+    .await?;
     let to_user = format!("analyst@{}", t(0));
-    publish(n(2), &[report("incident", "Compromise of a ministry mail server", "For one named analyst only.")], &["--tlp", "red", "--to-user", &to_user]).await?;
+    publish(
+        n(2),
+        &[report(
+            "incident",
+            "Compromise of a ministry mail server",
+            "For one named analyst only.",
+        )],
+        &["--tlp", "red", "--to-user", &to_user],
+    )
+    .await?;
     println!("  products published at every marking (CLEAR, GREEN, GREEN to a group, AMBER, AMBER+STRICT, RED)");
     Ok(())
 }
@@ -230,7 +419,10 @@ fn find_examples(given: Option<&Path>) -> Option<PathBuf> {
     if let Ok(exe) = std::env::current_exe() {
         roots.extend(exe.ancestors().map(Path::to_path_buf));
     }
-    roots.into_iter().map(|r| r.join(relative)).find(|d| d.is_dir())
+    roots
+        .into_iter()
+        .map(|r| r.join(relative))
+        .find(|d| d.is_dir())
 }
 
 /// The OASIS STIX 2.1 examples, published GREEN from rotating nodes.
@@ -249,7 +441,14 @@ async fn publish_examples(national: &[Site], dir: &Path) -> anyhow::Result<()> {
     let (mut ok, mut refused) = (0, 0);
     for (i, file) in files.iter().enumerate() {
         let site = &national[i % national.len()];
-        let args = ["publish", "--data-dir", site.dir_str(), file.to_str().unwrap_or_default(), "--tlp", "green"];
+        let args = [
+            "publish",
+            "--data-dir",
+            site.dir_str(),
+            file.to_str().unwrap_or_default(),
+            "--tlp",
+            "green",
+        ];
         match vigia_ok(&args).await {
             Ok(_) => ok += 1,
             Err(_) => refused += 1,

@@ -1,0 +1,131 @@
+//! `vigia demo --nodes 3 --scenario`: the printed URLs answer, the token
+//! works, the scenario's products are where they should be, and Ctrl-C
+//! (SIGTERM) stops every node.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::federation_net::{free_port, stored_in};
+use crate::helpers::{vigia, TempDir};
+
+#[test]
+fn the_demo_runs_a_network_plays_the_scenario_and_stops_cleanly() {
+    let dir = TempDir::new("demo");
+    let base = free_port().saturating_sub(10).max(20_000);
+    let mut child = vigia()
+        .args([
+            "demo",
+            "--nodes",
+            "3",
+            "--scenario",
+            "--fresh",
+            "--data-dir",
+            dir.str(),
+        ])
+        .args(["--base-port", &base.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("vigia demo starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(240);
+    while Instant::now() < deadline {
+        let Some(Ok(line)) = lines.next() else { break };
+        let done = line.starts_with("vigia demo running");
+        out.push(line);
+        if done {
+            break;
+        }
+    }
+    let text = out.join("\n");
+    assert!(
+        text.contains("scenario complete"),
+        "the scenario did not complete:\n{text}"
+    );
+
+    let client = reqwest::blocking::Client::new();
+    let urls: Vec<&str> = out
+        .iter()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .filter(|w| w.starts_with("http://127.0.0.1:"))
+        .collect();
+    assert_eq!(urls.len(), 4, "the Secretariat and three nodes:\n{text}");
+    for url in &urls {
+        let status = client
+            .get(format!("{url}/healthz"))
+            .send()
+            .unwrap()
+            .status();
+        assert!(status.is_success(), "{url} answers");
+    }
+    let token = out
+        .iter()
+        .skip_while(|l| !l.starts_with("API token"))
+        .nth(1)
+        .map(|l| l.trim().to_owned())
+        .expect("a token is printed");
+    let resp = client
+        .get(format!("{}/api/objects?limit=1000", urls[1]))
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let listed = resp.text().unwrap();
+    assert!(
+        listed.contains("ALERT: ransomware affiliate"),
+        "the alert is visible to the analyst at the first node"
+    );
+
+    // The network alert reached every node; the embargoed first version of
+    // the advisory only its one recipient.
+    for site in ["secretariat", "br", "mx", "cr"] {
+        let stored = stored_in(&dir.path().join(site));
+        assert!(
+            stored
+                .iter()
+                .any(|o| o.raw.contains("ALERT: ransomware affiliate")),
+            "the alert reached {site}"
+        );
+        assert!(
+            stored
+                .iter()
+                .any(|o| o.raw.contains("Advisory: protect public institutions")),
+            "the public advisory reached {site}"
+        );
+    }
+    let embargoed = |site: &str| {
+        stored_in(&dir.path().join(site))
+            .iter()
+            .any(|o| o.raw.contains("Embargoed until the vendor"))
+    };
+    assert!(embargoed("br") && embargoed("mx"));
+    assert!(
+        !embargoed("cr") && !embargoed("secretariat"),
+        "the embargo held"
+    );
+
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let stopped = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < stopped {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "demo exits cleanly");
+            for url in &urls {
+                assert!(
+                    client.get(format!("{url}/healthz")).send().is_err(),
+                    "{url} stopped"
+                );
+            }
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    panic!("the demo did not stop on SIGTERM");
+}
