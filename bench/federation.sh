@@ -110,8 +110,8 @@ SUMMARY=$TMP/summary.md
   echo
   echo "- **Command**: \`$COMMAND_LINE\` (VIGIA_LOG=$VIGIA_LOG)"
   echo "- **Date**: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "- **Source**: commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- crates 2>/dev/null || echo ' with uncommitted changes under crates/')"
-  echo "- **Binary**: $BIN ($(du -k "$BIN" | cut -f1) KiB, built $(date -u -r "$BIN" +%Y-%m-%dT%H:%M:%SZ))"
+  echo "- **Source tree** now: commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- crates 2>/dev/null || echo ' with uncommitted changes under crates/')"
+  echo "- **Binary**: $BIN ($(du -k "$BIN" | cut -f1) KiB, built $(date -u -r "$BIN" +%Y-%m-%dT%H:%M:%SZ)$([ -n "${VIGIA_BIN:-}" ] && echo '; given by VIGIA_BIN, so it may predate the tree above'))"
   echo "- **Machine**: $(nproc) CPUs (\`nproc\`), $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), Linux $(uname -r); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
   echo '```'

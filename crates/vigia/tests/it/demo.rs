@@ -10,6 +10,8 @@ use crate::federation_net::{free_port, stored_in};
 use crate::helpers::{vigia, TempDir};
 
 #[test]
+// The child is waited for on every path but a panic, which kills it below.
+#[allow(clippy::zombie_processes)]
 fn the_demo_runs_a_network_plays_the_scenario_and_stops_cleanly() {
     let dir = TempDir::new("demo");
     let base = free_port().saturating_sub(10).max(20_000);

@@ -354,8 +354,8 @@ fn print_summary(sites: &[Site], creds: &Credentials, took: Duration) {
     );
     println!();
     println!(
-        "{:<4} {:<24} {:<34} {:<16} {:<12} {}",
-        "CC", "URL", "team", "sub-region", "languages", "coverage (illustrative)"
+        "{:<4} {:<24} {:<34} {:<16} {:<12} coverage (illustrative)",
+        "CC", "URL", "team", "sub-region", "languages"
     );
     for s in sites {
         println!(
