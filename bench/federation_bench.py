@@ -290,6 +290,36 @@ def read_states(path, n):
     return rows[:n]
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu():
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:9]]
+    idle = v[3] + v[4]
+    return sum(v) - idle, sum(v)
+
+
+def busy_percent(before, after):
+    db, dt = after[0] - before[0], after[1] - before[1]
+    return 100.0 * db / dt if dt > 0 else float("nan")
+
+
+def proc_cpu_secs(pid):
+    """user + system CPU seconds of a live process."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def nodes_cpu(nodes):
+    return [proc_cpu_secs(n.proc.pid) for n in nodes]
+
+
 def rss_total(nodes):
     kb = [n.rss_kb() for n in nodes]
     return sum(kb), max(kb), statistics.mean(kb)
@@ -452,6 +482,7 @@ def cmd_latency(args):
         load_start = loadavg()
         log(f"idle RSS: {fmt_rss(*rss_idle)}; load {load_start}; publishing {args.alerts} alerts at {o.cc}")
 
+        cpu0, mcpu0 = nodes_cpu(bench.nodes), machine_cpu()
         poster = Poster(o.port, token)
         run = uuid.uuid4().hex[:8]
         ids, post_ms, statuses = [], [], {}
@@ -500,6 +531,7 @@ def cmd_latency(args):
                 last_log = time.monotonic()
             time.sleep(0.25)
         t_all = time.monotonic() - t_pub0
+        cpu1, mcpu1 = nodes_cpu(bench.nodes), machine_cpu()
         load_end = loadavg()
         time.sleep(1)
         rss_after = rss_total(bench.nodes)
@@ -528,13 +560,19 @@ def cmd_latency(args):
         lat.sort()
         # How each node received the alerts: pushed (the signed POST) or pulled.
         via = {"push": 0, "pull": 0}
+        pushes = duplicates = 0
         for j, con in enumerate(cons):
             if j == origin:
                 continue
             for (detail,) in con.execute("SELECT detail FROM audit_log WHERE action = 'federation.receive'"):
                 d = json.loads(detail)
                 k = sum(1 for s in d.get("stored", []) if s in want)
-                via["pull" if d.get("via") == "pull" else "push"] += k
+                if d.get("via") == "pull":
+                    via["pull"] += k
+                else:
+                    via["push"] += k
+                    pushes += 1
+                    duplicates += d.get("duplicates", 0)
         for con in cons:
             con.close()
         problems = bench.peer_report()
@@ -583,7 +621,14 @@ def cmd_latency(args):
                f"{t_all:.2f} s after the first POST." if not missing else
                f"Delivered: {complete} (object, node) pairs; **not complete after {args.timeout:g} s**: "
                + ", ".join(f"{cc} missing {m}" for cc, m in missing))
-    out.append(f"Received by push: {via['push']}, by pull: {via['pull']} (from the nodes' audit logs).\n")
+    out.append(f"Received by push: {via['push']}, by pull: {via['pull']} (from the nodes' audit logs); "
+               f"{fmt_int(pushes)} push requests received in all, carrying {fmt_int(duplicates)} copies "
+               f"the receiver already held (relays of the same alert over several paths).")
+    node_cpu = sum(cpu1) - sum(cpu0)
+    out.append(f"CPU from the first POST until every node was complete ({t_all:.1f} s): machine "
+               f"{busy_percent(mcpu0, mcpu1):.0f} % busy (of {os.cpu_count()} CPUs); the {n} nodes used "
+               f"{node_cpu:.1f} CPU s ({node_cpu / t_all:.2f} CPUs on average), the origin {cpu1[origin] - cpu0[origin]:.1f} s, "
+               f"the busiest node {max(b - a for a, b in zip(cpu0, cpu1)):.1f} s.\n")
     out.append("| latency (ms, excluding origin) | pairs | p50 | p90 | p99 | max | mean |")
     out.append("|---|---:|---:|---:|---:|---:|---:|")
 
@@ -701,6 +746,7 @@ def cmd_catchup(args):
 
         log(f"starting B ({b.cc}); waiting for {args.objects} indicators")
         load_c0 = loadavg()
+        cpu_a0, mcpu0 = proc_cpu_secs(a.proc.pid), machine_cpu()
         t_spawn = time.monotonic()
         wall_spawn = time.time()
         b.start()
@@ -722,6 +768,7 @@ def cmd_catchup(args):
         t_done = samples[-1][0]
         held_b = samples[-1][1]
         load_c1 = loadavg()
+        cpu_a1, cpu_b1, mcpu1 = proc_cpu_secs(a.proc.pid), proc_cpu_secs(b.proc.pid), machine_cpu()
         rss_b = b.rss_kb()
         rss_a = a.rss_kb()
 
@@ -778,6 +825,9 @@ def cmd_catchup(args):
                f"after B's start; by the 0.5 s polling: {rate_polled:,.0f} objects/s.")
     out.append(f"- Received by B: by A's push {fmt_int(via['push'])}, by B's pull {fmt_int(via['pull'])} "
                f"(B's audit log; the rest were duplicates). A's outbox afterwards: {outbox_after}.")
+    out.append(f"- CPU from B's start until it held all (polled, {t_done:.1f} s): machine "
+               f"{busy_percent(mcpu0, mcpu1):.0f} % busy (of {os.cpu_count()} CPUs); A {cpu_a1 - cpu_a0:.1f} s, "
+               f"B {cpu_b1:.1f} s (B's start-up included).")
     out.append(f"- RSS after catch-up: A {a_rss_mib(rss_a)}, B {a_rss_mib(rss_b)} (A before: {a_rss_mib(rss_a_before)}).\n")
     ok = held_b >= args.objects and rate_spawn >= 10000
     out.append(f"**Catch-up rate: {rate_spawn:,.0f} objects/s** from B's start to its last indicator "

@@ -350,6 +350,36 @@ fn tampered_unknown_and_replayed_requests_are_refused_and_audited() {
         .count();
     assert_eq!(copies, 1, "stored once");
 
+    // Publishing is the same over the JSON API and TAXII: an object that
+    // carries the distribution extension is sealed and delivered.
+    let analyst = cr.token("analyst", &["--user", "admin"]);
+    let resp = cr
+        .client
+        .post(format!("{}/api/objects", cr.url))
+        .bearer_auth(&analyst)
+        .header("content-type", crate::helpers::STIX)
+        .body(green(31, "via the API").to_string())
+        .send()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let resp = cr
+        .client
+        .post(format!(
+            "{}/taxii2/api/collections/knowledge/objects/",
+            cr.url
+        ))
+        .bearer_auth(&analyst)
+        .header("content-type", "application/taxii+json;version=2.1")
+        .header("accept", "application/taxii+json;version=2.1")
+        .body(envelope(&[green(32, "via TAXII").to_string()]))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 202);
+    eventually(30, "both reach BR", || {
+        let held = br.stored_ids();
+        held.contains(&note_id(31)) && held.contains(&note_id(32))
+    });
+
     let audit = audit_text(&cr);
     assert!(audit.contains("federation.refused"), "refusals audited");
     assert!(
