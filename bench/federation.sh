@@ -22,7 +22,9 @@
 # Usage: bench/federation.sh [latency|catchup|all] [--nodes N] [--alerts N]
 #          [--interval-ms MS] [--origin CC] [--objects N] [--chunk N]
 #          [--pull-interval S] [--push-batch N] [--seed N] [--timeout S]
-#          [--out FILE] [--keep]
+#          [--wait-idle S] [--out FILE] [--keep]
+#   --wait-idle S  before each benchmark wait up to S seconds for the machine
+#               to be under 25 % busy (it may be shared with builds)
 #   --out FILE  also write the Markdown summary to FILE
 #   --keep      keep the temporary directory (node data and logs) afterwards;
 #               it is always kept when a benchmark fails
@@ -45,7 +47,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     latency | catchup | all) MODE=$1 ;;
     --nodes | --alerts | --interval-ms | --origin | --objects | --chunk | --pull-interval | \
-      --push-batch | --seed | --timeout | --retry-base-ms | --retry-max-secs | --settle)
+      --push-batch | --seed | --timeout | --retry-base-ms | --retry-max-secs | --settle | --wait-idle)
       [ $# -ge 2 ] || { echo "$1 needs a value" >&2; exit 2; }
       PYARGS+=("$1" "$2"); shift ;;
     --out) [ $# -ge 2 ] || { echo "--out needs a value" >&2; exit 2; }; OUT=$2; shift ;;

@@ -32,6 +32,7 @@ import http.client
 import json
 import os
 import random
+import resource
 import re
 import signal
 import socket
@@ -301,6 +302,15 @@ def machine_cpu():
     return sum(v) - idle, sum(v)
 
 
+def self_cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def busy_secs(before, after):
+    return (after[0] - before[0]) / CLK_TCK
+
+
 def busy_percent(before, after):
     db, dt = after[0] - before[0], after[1] - before[1]
     return 100.0 * db / dt if dt > 0 else float("nan")
@@ -314,6 +324,24 @@ def proc_cpu_secs(pid):
         return (int(fields[11]) + int(fields[12])) / CLK_TCK
     except (OSError, IndexError, ValueError):
         return 0.0
+
+
+def wait_idle(max_wait, threshold=25.0, window=3.0):
+    """Waits (up to max_wait s) until the machine is under threshold % busy
+    over a window; returns a sentence for the report."""
+    if max_wait <= 0:
+        return ""
+    t0 = time.monotonic()
+    while True:
+        before = machine_cpu()
+        time.sleep(window)
+        busy = busy_percent(before, machine_cpu())
+        waited = time.monotonic() - t0
+        if busy < threshold:
+            return f"waited {waited:.0f} s for the machine to be under {threshold:g} % busy ({busy:.0f} % over {window:g} s)"
+        if waited >= max_wait:
+            return f"machine still {busy:.0f} % busy after waiting {waited:.0f} s for it to go under {threshold:g} %"
+        log(f"machine {busy:.0f} % busy; waiting for it to quieten ({waited:.0f}/{max_wait:g} s)")
 
 
 def nodes_cpu(nodes):
@@ -466,6 +494,7 @@ def cmd_latency(args):
         "push_batch": args.push_batch,
     }
     out = []
+    idle_note = wait_idle(args.wait_idle)
     try:
         t_init, t_start = bench.make_nodes(states, federation)
         t = time.monotonic()
@@ -482,7 +511,7 @@ def cmd_latency(args):
         load_start = loadavg()
         log(f"idle RSS: {fmt_rss(*rss_idle)}; load {load_start}; publishing {args.alerts} alerts at {o.cc}")
 
-        cpu0, mcpu0 = nodes_cpu(bench.nodes), machine_cpu()
+        cpu0, mcpu0, self0 = nodes_cpu(bench.nodes), machine_cpu(), self_cpu()
         poster = Poster(o.port, token)
         run = uuid.uuid4().hex[:8]
         ids, post_ms, statuses = [], [], {}
@@ -531,7 +560,7 @@ def cmd_latency(args):
                 last_log = time.monotonic()
             time.sleep(0.25)
         t_all = time.monotonic() - t_pub0
-        cpu1, mcpu1 = nodes_cpu(bench.nodes), machine_cpu()
+        cpu1, mcpu1, self1 = nodes_cpu(bench.nodes), machine_cpu(), self_cpu()
         load_end = loadavg()
         time.sleep(1)
         rss_after = rss_total(bench.nodes)
@@ -614,7 +643,7 @@ def cmd_latency(args):
     out.append(f"- **Setup**: init {t_init:.1f} s (4 in parallel), start {t_start:.1f} s, peering "
                f"{t_peer:.1f} s ({2 * len(edges)} `vigia peer add` runs), settle {args.settle:g} s.")
     out.append(f"- **Load average** (1/5/15 min): {load_start} before publishing, {load_end} after the last "
-               f"node was complete.\n")
+               f"node was complete{'; before setup: ' + idle_note if idle_note else ''}.\n")
     got = len(lat)
     complete = "all" if got == expected else f"**{got} of {expected}**"
     out.append(f"Delivered: {complete} (object, node) pairs; every node complete "
@@ -628,7 +657,9 @@ def cmd_latency(args):
     out.append(f"CPU from the first POST until every node was complete ({t_all:.1f} s): machine "
                f"{busy_percent(mcpu0, mcpu1):.0f} % busy (of {os.cpu_count()} CPUs); the {n} nodes used "
                f"{node_cpu:.1f} CPU s ({node_cpu / t_all:.2f} CPUs on average), the origin {cpu1[origin] - cpu0[origin]:.1f} s, "
-               f"the busiest node {max(b - a for a, b in zip(cpu0, cpu1)):.1f} s.\n")
+               f"the busiest node {max(b - a for a, b in zip(cpu0, cpu1)):.1f} s; this script (POSTs and "
+               f"polling) {self1 - self0:.1f} s; anything else on the machine "
+               f"{max(0.0, busy_secs(mcpu0, mcpu1) - node_cpu - (self1 - self0)):.1f} CPU s.\n")
     out.append("| latency (ms, excluding origin) | pairs | p50 | p90 | p99 | max | mean |")
     out.append("|---|---:|---:|---:|---:|---:|---:|")
 
@@ -701,6 +732,7 @@ def cmd_catchup(args):
     }
     rng = random.Random(args.seed)
     out = []
+    idle_note = wait_idle(args.wait_idle)
     try:
         bench.make_nodes([a_state, b_state], federation)
         a, b = bench.nodes
@@ -746,7 +778,7 @@ def cmd_catchup(args):
 
         log(f"starting B ({b.cc}); waiting for {args.objects} indicators")
         load_c0 = loadavg()
-        cpu_a0, mcpu0 = proc_cpu_secs(a.proc.pid), machine_cpu()
+        cpu_a0, mcpu0, self0 = proc_cpu_secs(a.proc.pid), machine_cpu(), self_cpu()
         t_spawn = time.monotonic()
         wall_spawn = time.time()
         b.start()
@@ -769,6 +801,7 @@ def cmd_catchup(args):
         held_b = samples[-1][1]
         load_c1 = loadavg()
         cpu_a1, cpu_b1, mcpu1 = proc_cpu_secs(a.proc.pid), proc_cpu_secs(b.proc.pid), machine_cpu()
+        self1 = self_cpu()
         rss_b = b.rss_kb()
         rss_a = a.rss_kb()
 
@@ -816,6 +849,8 @@ def cmd_catchup(args):
     out.append(f"- **Publish at A** (`vigia publish --tlp green`, one run per file, A running, B stopped): "
                f"{t_pub:.1f} s = {args.objects / t_pub:,.0f} objects/s; per file p50 "
                f"{statistics.median(pub_times):.2f} s, max {max(pub_times):.2f} s; load {load_pub0} → {load_pub1}.")
+    if idle_note:
+        out.append(f"- Before setup: {idle_note}.")
     out.append(f"- A's outbox for B before B restarted (state, rows, max attempts): {pending_before}.")
     out.append(f"- **Catch-up**: B started at t = 0; serving (healthz 200) at {t_ready:.2f} s; held "
                f"{fmt_int(held_b)}/{fmt_int(args.objects)} at {t_done:.1f} s "
@@ -827,7 +862,9 @@ def cmd_catchup(args):
                f"(B's audit log; the rest were duplicates). A's outbox afterwards: {outbox_after}.")
     out.append(f"- CPU from B's start until it held all (polled, {t_done:.1f} s): machine "
                f"{busy_percent(mcpu0, mcpu1):.0f} % busy (of {os.cpu_count()} CPUs); A {cpu_a1 - cpu_a0:.1f} s, "
-               f"B {cpu_b1:.1f} s (B's start-up included).")
+               f"B {cpu_b1:.1f} s (B's start-up included); this script's polling {self1 - self0:.1f} s; "
+               f"anything else on the machine "
+               f"{max(0.0, busy_secs(mcpu0, mcpu1) - (cpu_a1 - cpu_a0) - cpu_b1 - (self1 - self0)):.1f} CPU s.")
     out.append(f"- RSS after catch-up: A {a_rss_mib(rss_a)}, B {a_rss_mib(rss_b)} (A before: {a_rss_mib(rss_a_before)}).\n")
     ok = held_b >= args.objects and rate_spawn >= 10000
     out.append(f"**Catch-up rate: {rate_spawn:,.0f} objects/s** from B's start to its last indicator "
@@ -865,6 +902,8 @@ def main():
     p.add_argument("--retry-base-ms", type=int, default=200)
     p.add_argument("--retry-max-secs", type=int, default=5)
     p.add_argument("--push-batch", type=int, default=500)
+    p.add_argument("--wait-idle", type=float, default=0,
+                   help="before each benchmark, wait up to this many seconds for the machine to be < 25 %% busy")
     p.add_argument("--settle", type=float, default=3, help="seconds between peering and the idle reading")
     p.add_argument("--timeout", type=float, default=None,
                    help="seconds to wait for delivery (default 120 latency, 900 catch-up)")

@@ -58,6 +58,9 @@ pub struct Options {
     /// Servers cap it at their own maximum.
     pub page_size: u32,
     pub user_agent: String,
+    /// Extra trust anchors (PEM), e.g. a national PKI's root, besides the
+    /// public web roots.
+    pub root_certificates_pem: Vec<Vec<u8>>,
 }
 
 impl Default for Options {
@@ -68,6 +71,7 @@ impl Default for Options {
             max_response_bytes: 64 * 1024 * 1024,
             page_size: 1000,
             user_agent: format!("vigia/{}", env!("CARGO_PKG_VERSION")),
+            root_certificates_pem: Vec::new(),
         }
     }
 }
@@ -116,13 +120,7 @@ impl TaxiiClient {
                 "sending TAXII credentials over plain http to a host that is not loopback"
             );
         }
-        let http = reqwest::Client::builder()
-            .timeout(options.timeout)
-            .connect_timeout(options.connect_timeout)
-            .user_agent(options.user_agent.clone())
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .build()
-            .map_err(|e| Error::Setup(chain(&e)))?;
+        let http = http_client(&options)?;
         Ok(Self {
             http,
             auth,
@@ -371,6 +369,23 @@ impl TaxiiClient {
         }
         Ok((bytes, headers))
     }
+}
+
+/// The HTTP client of one [`TaxiiClient`]: rustls, time-outs, extra roots.
+pub(crate) fn http_client(options: &Options) -> Result<reqwest::Client, Error> {
+    let mut builder = reqwest::Client::builder()
+        .timeout(options.timeout)
+        .connect_timeout(options.connect_timeout)
+        .user_agent(options.user_agent.clone())
+        .redirect(reqwest::redirect::Policy::limited(5));
+    for pem in &options.root_certificates_pem {
+        let certs = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| Error::Setup(format!("bad trust anchor: {}", chain(&e))))?;
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    builder.build().map_err(|e| Error::Setup(chain(&e)))
 }
 
 /// Adds `Content-Digest`, `Signature-Input` and `Signature` headers.

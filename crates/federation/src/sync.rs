@@ -44,6 +44,8 @@ pub struct SyncSettings {
     pub push_batch: i64,
     /// Per-request time limit.
     pub timeout: Duration,
+    /// Extra trust anchors (PEM) for peers' TLS certificates.
+    pub root_certificates_pem: Vec<Vec<u8>>,
 }
 
 impl Default for SyncSettings {
@@ -54,6 +56,7 @@ impl Default for SyncSettings {
             retry_max: Duration::from_secs(300),
             push_batch: 500,
             timeout: Duration::from_secs(60),
+            root_certificates_pem: Vec::new(),
         }
     }
 }
@@ -78,6 +81,7 @@ impl Federation {
             Auth::Signed(self.key.clone()),
             Options {
                 timeout: self.settings.timeout,
+                root_certificates_pem: self.settings.root_certificates_pem.clone(),
                 ..Options::default()
             },
         )?;
@@ -429,7 +433,11 @@ pub struct NodeInfo {
 }
 
 /// Fetches a node's self-description. Plain http only to loopback.
-pub async fn fetch_node_info(base_url: &str, timeout: Duration) -> Result<NodeInfo, String> {
+pub async fn fetch_node_info(
+    base_url: &str,
+    timeout: Duration,
+    root_certificates_pem: &[Vec<u8>],
+) -> Result<NodeInfo, String> {
     let with_slash = format!("{}/", base_url.trim_end_matches('/'));
     let base =
         reqwest::Url::parse(&with_slash).map_err(|e| format!("{base_url:?} is not a URL: {e}"))?;
@@ -447,10 +455,12 @@ pub async fn fetch_node_info(base_url: &str, timeout: Duration) -> Result<NodeIn
     let url = base
         .join("api/node")
         .map_err(|e| format!("{base_url}: {e}"))?;
-    let http = reqwest::Client::builder()
-        .timeout(timeout)
-        .build()
-        .map_err(|e| e.to_string())?;
+    let http = crate::client::http_client(&Options {
+        timeout,
+        root_certificates_pem: root_certificates_pem.to_vec(),
+        ..Options::default()
+    })
+    .map_err(|e| e.to_string())?;
     let response = http
         .get(url.clone())
         .send()

@@ -30,6 +30,8 @@ const KEYS: &[&str] = &[
     "shutdown_grace_secs",
     "log_format",
     "taxii_public",
+    "tls_cert",
+    "tls_key",
 ];
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -50,6 +52,11 @@ pub(crate) struct Config {
     pub(crate) log_format: LogFormat,
     /// Offer the anonymous, TLP:CLEAR-only TAXII API root.
     pub(crate) taxii_public: bool,
+    /// Serve HTTPS with this certificate chain and key (PEM files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) tls_cert: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) tls_key: Option<PathBuf>,
     /// The TAXII collections (`[[collections]]`); defaults when absent.
     pub(crate) collections: Vec<CollectionConfig>,
     pub(crate) federation: FederationConfig,
@@ -72,6 +79,21 @@ pub(crate) struct FederationConfig {
     pub(crate) retry_max_secs: u64,
     /// Objects per push request.
     pub(crate) push_batch: i64,
+    /// Extra trust anchors (PEM bundle) for peers' certificates, e.g. a
+    /// national PKI; the public web roots are always trusted.
+    pub(crate) ca_file: Option<PathBuf>,
+}
+
+impl FederationConfig {
+    /// The extra trust anchors, read from `ca_file`.
+    pub(crate) fn roots(&self) -> anyhow::Result<Vec<Vec<u8>>> {
+        match &self.ca_file {
+            None => Ok(Vec::new()),
+            Some(p) => Ok(vec![std::fs::read(p).with_context(|| {
+                format!("key `federation.ca_file`: cannot read {}", p.display())
+            })?]),
+        }
+    }
 }
 
 impl Default for FederationConfig {
@@ -82,6 +104,7 @@ impl Default for FederationConfig {
             retry_base_ms: 1000,
             retry_max_secs: 300,
             push_batch: 500,
+            ca_file: None,
         }
     }
 }
@@ -167,9 +190,14 @@ impl Config {
     }
 
     pub(crate) fn public_url(&self) -> String {
+        let scheme = if self.tls_cert.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         self.public_url
             .clone()
-            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .unwrap_or_else(|| format!("{scheme}://{}", self.listen))
     }
 }
 

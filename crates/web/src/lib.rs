@@ -101,6 +101,52 @@ async fn record_metrics(request: Request, next: Next) -> Response {
     response
 }
 
+/// Where the TLS certificate chain and private key are (PEM files).
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
+}
+
+/// As [`run`], over HTTPS with rustls (ring provider).
+pub async fn run_tls(
+    listener: std::net::TcpListener,
+    state: AppState,
+    tls: &TlsFiles,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> std::io::Result<()> {
+    // The process may install it once; a second call is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+        .await
+        .map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "cannot load TLS certificate {} and key {}: {e}",
+                    tls.cert.display(),
+                    tls.key.display()
+                ),
+            )
+        })?;
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!(
+            grace_secs = grace.as_secs(),
+            "shutting down: finishing in-flight requests"
+        );
+        stopper.graceful_shutdown(Some(grace));
+    });
+    listener.set_nonblocking(true)?;
+    axum_server::from_tcp_rustls(listener, config)?
+        .handle(handle)
+        .serve(router(state).into_make_service())
+        .await
+}
+
 /// Serves until `shutdown` resolves, then stops accepting connections and
 /// lets in-flight requests finish (up to `grace`).
 pub async fn run(

@@ -67,13 +67,14 @@ async fn audit(
 }
 
 pub(crate) async fn peer_add(
+    config: &Config,
     store: &Store,
     url: &str,
     fingerprint: &str,
     name: Option<String>,
 ) -> anyhow::Result<ExitCode> {
     let url = url.trim_end_matches('/').to_owned();
-    let info = fetch_node_info(&url, Duration::from_secs(15))
+    let info = fetch_node_info(&url, Duration::from_secs(15), &config.federation.roots()?)
         .await
         .map_err(|e| anyhow::anyhow!("cannot read the peer's node description: {e}"))?;
     let key = PublicKey::parse_base64(&info.public_key)

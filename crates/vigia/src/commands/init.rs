@@ -71,6 +71,8 @@ async fn create_node(
         shutdown_grace_secs: 30,
         log_format: LogFormat::Text,
         taxii_public: false,
+        tls_cert: None,
+        tls_key: None,
         collections: vigia_web::taxii::default_collections(),
         federation: crate::config::FederationConfig::default(),
         outbound: vigia_policy::OutboundPolicy::default(),

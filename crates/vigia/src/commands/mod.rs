@@ -122,7 +122,10 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     url,
                     key,
                     name,
-                } => federation::peer_add(&open(&dir.data_dir).await?.1, &url, &key, name).await,
+                } => {
+                    let (config, store) = open(&dir.data_dir).await?;
+                    federation::peer_add(&config, &store, &url, &key, name).await
+                }
                 PeerCommand::List { dir, json } => {
                     federation::peer_list(&open(&dir.data_dir).await?.1, json, false).await
                 }

@@ -48,9 +48,18 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let local = listener.local_addr()?;
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(vigia_web::TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        (None, None) => None,
+        _ => anyhow::bail!("keys `tls_cert` and `tls_key` go together: set both or neither"),
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let public_url = match &config.public_url {
         Some(url) => url.clone(),
-        None => format!("http://{local}"),
+        None => format!("{scheme}://{local}"),
     };
     let node = NodeContext {
         node_id: config.node_id.clone(),
@@ -90,6 +99,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 retry_base: Duration::from_millis(config.federation.retry_base_ms.max(10)),
                 retry_max: Duration::from_secs(config.federation.retry_max_secs.max(1)),
                 push_batch: config.federation.push_batch.clamp(1, 5000),
+                root_certificates_pem: config.federation.roots()?,
                 ..SyncSettings::default()
             },
         };
@@ -106,10 +116,16 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     tracing::info!(%local, node_id = %config.node_id, backend = ?store.backend(), "vigia node listening");
     if config.log_format == LogFormat::Text {
         // A plain line for scripts and tests that start a node on port 0.
-        println!("vigia listening on http://{local}");
+        println!("vigia listening on {scheme}://{local}");
     }
     let grace = Duration::from_secs(config.shutdown_grace_secs);
-    vigia_web::run(listener, state, shutdown_signal(), grace).await?;
+    match &tls {
+        Some(files) => {
+            let listener = listener.into_std()?;
+            vigia_web::run_tls(listener, state, files, shutdown_signal(), grace).await?
+        }
+        None => vigia_web::run(listener, state, shutdown_signal(), grace).await?,
+    }
     // Deliveries are durable and idempotent: stopping mid-way loses nothing.
     workers.shutdown().await;
     store.close().await;

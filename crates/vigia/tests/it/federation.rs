@@ -482,3 +482,37 @@ fn delivered_at(node: &NetNode) -> BTreeSet<String> {
             rows.into_iter().map(|r| r.0).collect()
         })
 }
+
+/// A test CA and a certificate for 127.0.0.1 signed by it, made with openssl.
+fn test_pki(dir: &std::path::Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    let script = r#"
+set -e
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=vigia-test-ca 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout node.key -out node.csr -subj /CN=127.0.0.1 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n' > ext.cnf
+openssl x509 -req -in node.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out node.pem -days 2 -extfile ext.cnf 2>/dev/null
+"#;
+    let status = std::process::Command::new("bash")
+        .args(["-c", script])
+        .current_dir(dir)
+        .status()
+        .expect("bash and openssl run");
+    assert!(status.success(), "openssl made the test PKI");
+}
+
+/// Two nodes serving HTTPS with rustls federate; the peers trust the test
+/// CA through `federation.ca_file`.
+#[test]
+fn peers_federate_over_https() {
+    let pki = crate::helpers::TempDir::new("pki");
+    test_pki(pki.path());
+    let cr = crate::federation_net::net_node_with("CR", Some(pki.path()));
+    let br = crate::federation_net::net_node_with("BR", Some(pki.path()));
+    assert!(cr.url.starts_with("https://"));
+    let health = cr.client.get(format!("{}/healthz", cr.url)).send().unwrap();
+    assert!(health.status().is_success(), "the node answers over TLS");
+    peer(&cr, &br);
+    publish(&cr, &note(41, "over TLS"), &["--tlp", "green"]);
+    eventually(30, "the note crosses over https", || has(&br, &note_id(41)));
+}

@@ -118,6 +118,12 @@ pub fn stored_in(dir: &Path) -> Vec<StoredObject> {
 
 /// Creates and starts a node for `country`, federating fast for tests.
 pub fn net_node(country: &str) -> NetNode {
+    net_node_with(country, None)
+}
+
+/// As [`net_node`]; with `tls`, a directory holding `ca.pem`, `node.pem` and
+/// `node.key`, the node serves HTTPS and trusts that CA for its peers.
+pub fn net_node_with(country: &str, tls: Option<&Path>) -> NetNode {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let init = init_node(&format!("fed-{country}"), country, &[]);
@@ -125,29 +131,48 @@ pub fn net_node(country: &str) -> NetNode {
         .append(true)
         .open(init.dir.path().join("vigia.toml"))
         .unwrap();
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    if let Some(dir) = tls {
+        writeln!(
+            config,
+            "tls_cert = {:?}\ntls_key = {:?}",
+            dir.join("node.pem"),
+            dir.join("node.key")
+        )
+        .unwrap();
+    }
     writeln!(
         config,
         "\n[federation]\npull_interval_secs = 1\nretry_base_ms = 100\nretry_max_secs = 1"
     )
     .unwrap();
+    if let Some(dir) = tls {
+        writeln!(config, "ca_file = {:?}", dir.join("ca.pem")).unwrap();
+    }
     let out = run(&["node", "info", "--data-dir", init.dir.str(), "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let info: Value = serde_json::from_str(&stdout(&out)).unwrap();
     let mut node = NetNode {
         country: country.to_owned(),
         port,
-        url: format!("http://{listen}"),
+        url: format!("{scheme}://{listen}"),
         team: info["team_id"].as_str().unwrap().to_owned(),
         fingerprint: info["key_fingerprint"].as_str().unwrap().to_owned(),
         init,
         child: None,
-        client: reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .unwrap(),
+        client: client(tls),
     };
     node.start();
     node
+}
+
+fn client(tls: Option<&Path>) -> reqwest::blocking::Client {
+    let mut b = reqwest::blocking::Client::builder().timeout(Duration::from_secs(60));
+    if let Some(dir) = tls {
+        let pem = std::fs::read(dir.join("ca.pem")).unwrap();
+        b = b.add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap());
+    }
+    b.build().unwrap()
 }
 
 /// Sets up a peering on both sides.
