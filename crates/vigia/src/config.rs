@@ -140,8 +140,6 @@ impl Default for Defaults {
             shutdown_grace_secs: 30,
             log_format: LogFormat::Text,
             taxii_public: false,
-            tls_cert: None,
-            tls_key: None,
             collections: default_collections(),
             federation: FederationConfig::default(),
             outbound: OutboundPolicy::default(),
