@@ -342,37 +342,48 @@ pub async fn pull_peer(fed: &Federation, peer: &PeerRecord) -> Result<u64, Strin
     };
     let mut pages = client.pull(NETWORK_COLLECTION, filter);
     let mut stored = 0;
-    while let Some(page) = pages.next_page().await.map_err(|e| e.to_string())? {
-        if !page.objects.is_empty() {
-            let body = envelope(page.objects.iter().map(|o| o.get()));
-            let report = ingest_from_peer(&fed.store, &fed.ingest, &peer.peer.team_id, body)
-                .await
-                .map_err(|e| e.to_string())?;
-            stored += report.stored.len() as u64;
-            audit_pull(fed, peer, &report)
-                .await
-                .map_err(|e| e.to_string())?;
-            if report.stored.iter().any(|o| !o.queued_for.is_empty()) {
-                fed.outbox.notify_one();
-            }
-        }
-        // A page the peer filtered down to nothing still moves the cursor,
-        // through vigia's `next` token, so filtered rows are not re-read.
-        let cursor = page.date_added_last.clone().or_else(|| {
-            let next = vigia_taxii::Cursor::decode(page.next.as_deref()?).ok()?;
-            Some(
-                Timestamp::from_unix_micros(next.after_micros)
-                    .ok()?
-                    .to_micros_string(),
-            )
-        });
-        fed.store
-            .set_pull_cursor(&peer.peer.team_id, cursor.as_deref())
-            .await
-            .map_err(|e| e.to_string())?;
+    // Fetch the next page while the current one is verified and stored.
+    let mut current = pages.next_page().await.map_err(|e| e.to_string())?;
+    while let Some(page) = current {
+        let (next, done) = tokio::join!(pages.next_page(), store_page(fed, peer, page));
+        stored += done?;
+        current = next.map_err(|e| e.to_string())?;
     }
     fed.store
         .record_peer_contact(&peer.peer.team_id, Ok(()))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(stored)
+}
+
+/// Stores one pulled page and moves the cursor past it.
+async fn store_page(fed: &Federation, peer: &PeerRecord, page: crate::Page) -> Result<u64, String> {
+    let mut stored = 0;
+    if !page.objects.is_empty() {
+        let body = envelope(page.objects.iter().map(|o| o.get()));
+        let report = ingest_from_peer(&fed.store, &fed.ingest, &peer.peer.team_id, body)
+            .await
+            .map_err(|e| e.to_string())?;
+        stored = report.stored.len() as u64;
+        audit_pull(fed, peer, &report)
+            .await
+            .map_err(|e| e.to_string())?;
+        if report.stored.iter().any(|o| !o.queued_for.is_empty()) {
+            fed.outbox.notify_one();
+        }
+    }
+    // A page the peer filtered down to nothing still moves the cursor,
+    // through vigia's `next` token, so filtered rows are not re-read.
+    let cursor = page.date_added_last.clone().or_else(|| {
+        let next = vigia_taxii::Cursor::decode(page.next.as_deref()?).ok()?;
+        Some(
+            Timestamp::from_unix_micros(next.after_micros)
+                .ok()?
+                .to_micros_string(),
+        )
+    });
+    fed.store
+        .set_pull_cursor(&peer.peer.team_id, cursor.as_deref())
         .await
         .map_err(|e| e.to_string())?;
     Ok(stored)

@@ -548,3 +548,35 @@ impl Store {
             .collect()
     }
 }
+
+impl Store {
+    /// Which of these (id, version key) pairs are already stored, with
+    /// their `date_added`: lets a receiver answer a repeated delivery
+    /// without validating it again.
+    pub async fn stored_versions(
+        &self,
+        pairs: &[(String, String)],
+    ) -> Result<std::collections::HashMap<(String, String), Timestamp>, StoreError> {
+        let wanted: std::collections::HashSet<&(String, String)> = pairs.iter().collect();
+        let mut ids: Vec<&str> = pairs.iter().map(|(id, _)| id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut found = std::collections::HashMap::new();
+        for chunk in ids.chunks(1_000) {
+            let mut stmt = Stmt::new(
+                self.backend,
+                "SELECT id, version, date_added FROM objects WHERE id IN (",
+            );
+            stmt.bind_list(chunk.iter().copied()).sql(")");
+            for row in stmt.query()?.fetch_all(&self.pool).await? {
+                let what = || "stored version".to_owned();
+                let key: (String, String) = (col(&row, "id", &what)?, col(&row, "version", &what)?);
+                if wanted.contains(&key) {
+                    let at = stamp(col(&row, "date_added", &what)?, &what)?;
+                    found.insert(key, at);
+                }
+            }
+        }
+        Ok(found)
+    }
+}

@@ -22,7 +22,7 @@ use vigia_policy::{
 };
 use vigia_sign::{NodeKey, PublicKey};
 use vigia_stix::{
-    seal, split_objects, verify_seal, GroupDefinition, SchemaSet, StixObject, Tlp,
+    seal, split_objects, verify_seal, GroupDefinition, SchemaSet, Seal, StixObject, Tlp,
     DISTRIBUTION_EXTENSION_ID, SEAL_EXTENSION_ID,
 };
 
@@ -253,18 +253,31 @@ pub async fn ingest_from_peer(
             "this node does not federate".to_owned(),
         ));
     };
+    // Peers deliver the same object along several paths: answer repeats
+    // from the index, before any validation.
+    let (fresh, mut repeats) = split_repeats(store, &body).await?;
+    if fresh.is_empty() {
+        let mut report = IngestReport::default();
+        report.duplicates.append(&mut repeats);
+        return Ok(report);
+    }
     let plan = Plan::load(store, fed).await?;
     let from = from.clone();
     let ctx_owned = ctx.clone();
     let (accepted, mut failures, learned) = tokio::task::spawn_blocking(move || {
+        let (checked, mut failures) = verify_all(&fresh, &ctx_owned);
         let mut learned = Learned::default();
-        let (accepted, failures) = validate_all(&body, |index, raw| {
-            accept_from_peer(index, raw, &ctx_owned, &from, &plan, &mut learned)
-        })?;
-        Ok::<_, IngestError>((accepted, failures, learned))
+        let mut accepted = Vec::with_capacity(checked.len());
+        for (index, object, seal) in checked {
+            match accept_from_peer(index, object, seal, &ctx_owned, &from, &plan, &mut learned) {
+                Ok(a) => accepted.push((index, a)),
+                Err(f) => failures.push(f),
+            }
+        }
+        (accepted, failures, learned)
     })
     .await
-    .map_err(|e| IngestError::Worker(e.to_string()))??;
+    .map_err(|e| IngestError::Worker(e.to_string()))?;
 
     for (team, key) in &learned.keys {
         if let (Ok(team_id), Ok(public)) = (TeamId::parse(team), PublicKey::parse_base64(key)) {
@@ -293,7 +306,121 @@ pub async fn ingest_from_peer(
         }
     }
     failures.sort_by_key(|f| f.index);
-    store_accepted(store, accepted, failures).await
+    let mut report = store_accepted(store, accepted, failures).await?;
+    report.duplicates.append(&mut repeats);
+    Ok(report)
+}
+
+/// The id and version of an object, read cheaply.
+#[derive(serde::Deserialize)]
+struct IdAndVersion {
+    id: String,
+    modified: Option<String>,
+    created: Option<String>,
+}
+
+/// Splits a delivery into objects not yet stored (with their positions)
+/// and repeats of stored ones.
+async fn split_repeats(
+    store: &Store,
+    body: &str,
+) -> Result<(Vec<(usize, String)>, Vec<Ingested>), IngestError> {
+    let raws = split_objects(body)?;
+    let keys: Vec<Option<(String, String)>> = raws
+        .iter()
+        .map(|raw| {
+            let head: IdAndVersion = serde_json::from_str(raw).ok()?;
+            let version = match head.modified.or(head.created) {
+                Some(v) => vigia_stix::Timestamp::parse(&v).ok()?.version_key(),
+                None => String::new(),
+            };
+            Some((head.id, version))
+        })
+        .collect();
+    let known: Vec<(String, String)> = keys.iter().flatten().cloned().collect();
+    let stored = store.stored_versions(&known).await?;
+    let mut fresh = Vec::new();
+    let mut repeats = Vec::new();
+    for (index, (raw, key)) in raws.into_iter().zip(keys).enumerate() {
+        match key.as_ref().and_then(|k| stored.get(k).map(|at| (k, at))) {
+            Some(((id, _), at)) => repeats.push(Ingested {
+                id: id.clone(),
+                version: None,
+                date_added: at.to_micros_string(),
+                queued_for: Vec::new(),
+            }),
+            None => fresh.push((index, raw.to_owned())),
+        }
+    }
+    Ok((fresh, repeats))
+}
+
+/// Parses, validates and checks the seal of each object, on every core:
+/// the stateless, costly part of accepting a delivery.
+fn verify_all(
+    fresh: &[(usize, String)],
+    ctx: &IngestContext,
+) -> (Vec<(usize, StixObject, Seal)>, Vec<Failure>) {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let chunk = fresh.len().div_ceil(workers).max(1);
+    let results: Vec<Vec<Result<(usize, StixObject, Seal), Failure>>> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = fresh
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|(index, raw)| verify_one(*index, raw, ctx))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+    let mut checked = Vec::new();
+    let mut failures = Vec::new();
+    for r in results.into_iter().flatten() {
+        match r {
+            Ok(c) => checked.push(c),
+            Err(f) => failures.push(f),
+        }
+    }
+    (checked, failures)
+}
+
+fn verify_one(
+    index: usize,
+    raw: &str,
+    ctx: &IngestContext,
+) -> Result<(usize, StixObject, Seal), Failure> {
+    let limit = vigia_stix::object::MAX_OBJECT_BYTES;
+    if raw.len() > limit {
+        let reason = format!("object is {} bytes; the limit is {limit}", raw.len());
+        return Err(failure(index, None, "", reason));
+    }
+    let value: Value = serde_json::from_str(raw)
+        .map_err(|e| failure(index, None, "", format!("not valid JSON: {e}")))?;
+    let object = StixObject::from_value(raw, &value, &ctx.schemas).map_err(|e| Failure {
+        index,
+        id: e.id,
+        path: e.path,
+        reason: e.reason,
+    })?;
+    let id = object.id().to_string();
+    let (seal, _) = verify_seal(&value).map_err(|e| {
+        failure(
+            index,
+            Some(&id),
+            &format!("/extensions/{SEAL_EXTENSION_ID}"),
+            e.to_string(),
+        )
+    })?;
+    Ok((index, object, seal))
 }
 
 async fn remember_group(
@@ -462,18 +589,16 @@ fn accept_local(
 
 fn accept_from_peer(
     index: usize,
-    raw: &str,
+    object: StixObject,
+    seal: Seal,
     ctx: &IngestContext,
     from: &TeamId,
     plan: &Plan,
     learned: &mut Learned,
 ) -> Result<Accepted, Failure> {
-    let object = parse(index, raw, &ctx.schemas)?;
     let id = object.id().to_string();
     let seal_path = format!("/extensions/{SEAL_EXTENSION_ID}");
     let refuse = |reason: String| failure(index, Some(&id), &seal_path, reason);
-    let value: Value = serde_json::from_str(raw).map_err(|e| refuse(e.to_string()))?;
-    let (seal, _) = verify_seal(&value).map_err(|e| refuse(e.to_string()))?;
     let origin = TeamId::parse(&seal.origin_node).map_err(|e| refuse(e.to_string()))?;
     let originator = TeamId::parse(&seal.originator).map_err(|e| refuse(e.to_string()))?;
     trust_key(plan, learned, &origin, &seal.key).map_err(refuse)?;

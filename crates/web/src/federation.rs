@@ -215,6 +215,10 @@ pub(crate) async fn receive(
         ));
     }
     let stored: Vec<&str> = report.stored.iter().map(|o| o.id.as_str()).collect();
+    // A delivery of nothing new is no new share; it is not recorded.
+    if stored.is_empty() && report.failures.is_empty() {
+        return Ok(report);
+    }
     events.push(crate::state::audit_event(
         &caller.actor,
         "federation.receive",

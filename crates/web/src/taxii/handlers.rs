@@ -511,17 +511,21 @@ pub(crate) async fn objects_post(
         pendings: vec![],
     };
     let body = serde_json::to_value(&status).map_err(|e| AppError::Internal(e.to_string()))?;
-    state.store.put_taxii_status(&status.id, &body).await?;
-    let stored: Vec<&str> = report.stored.iter().map(|o| o.id.as_str()).collect();
-    state
-        .audit(
-            &root.caller.actor,
-            "object.ingest",
-            Some(&collection_id),
-            "ok",
-            json!({"via": "taxii", "stored": stored, "duplicates": report.duplicates.len(), "failed": report.failures.len()}),
-        )
-        .await?;
+    // A peer's push is audited as `federation.receive` and answered in
+    // full at once; it keeps no status resource to poll.
+    if c.alias != NETWORK_ALIAS {
+        state.store.put_taxii_status(&status.id, &body).await?;
+        let stored: Vec<&str> = report.stored.iter().map(|o| o.id.as_str()).collect();
+        state
+            .audit(
+                &root.caller.actor,
+                "object.ingest",
+                Some(&collection_id),
+                "ok",
+                json!({"via": "taxii", "stored": stored, "duplicates": report.duplicates.len(), "failed": report.failures.len()}),
+            )
+            .await?;
+    }
     Ok(taxii_json(
         StatusCode::ACCEPTED,
         body.to_string(),
