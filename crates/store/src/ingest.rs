@@ -355,17 +355,20 @@ async fn split_repeats(
     Ok((fresh, repeats))
 }
 
+/// An object whose schema and seal check out, with its position.
+type Verified = (usize, StixObject, Seal);
+
 /// Parses, validates and checks the seal of each object, on every core:
 /// the stateless, costly part of accepting a delivery.
 fn verify_all(
     fresh: &[(usize, String)],
     ctx: &IngestContext,
-) -> (Vec<(usize, StixObject, Seal)>, Vec<Failure>) {
+) -> (Vec<Verified>, Vec<Failure>) {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 8);
     let chunk = fresh.len().div_ceil(workers).max(1);
-    let results: Vec<Vec<Result<(usize, StixObject, Seal), Failure>>> =
+    let results: Vec<Vec<Result<Verified, Failure>>> =
         std::thread::scope(|scope| {
             let handles: Vec<_> = fresh
                 .chunks(chunk)
@@ -393,11 +396,7 @@ fn verify_all(
     (checked, failures)
 }
 
-fn verify_one(
-    index: usize,
-    raw: &str,
-    ctx: &IngestContext,
-) -> Result<(usize, StixObject, Seal), Failure> {
+fn verify_one(index: usize, raw: &str, ctx: &IngestContext) -> Result<Verified, Failure> {
     let limit = vigia_stix::object::MAX_OBJECT_BYTES;
     if raw.len() > limit {
         let reason = format!("object is {} bytes; the limit is {limit}", raw.len());
