@@ -360,31 +360,27 @@ type Verified = (usize, StixObject, Seal);
 
 /// Parses, validates and checks the seal of each object, on every core:
 /// the stateless, costly part of accepting a delivery.
-fn verify_all(
-    fresh: &[(usize, String)],
-    ctx: &IngestContext,
-) -> (Vec<Verified>, Vec<Failure>) {
+fn verify_all(fresh: &[(usize, String)], ctx: &IngestContext) -> (Vec<Verified>, Vec<Failure>) {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 8);
     let chunk = fresh.len().div_ceil(workers).max(1);
-    let results: Vec<Vec<Result<Verified, Failure>>> =
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = fresh
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|(index, raw)| verify_one(*index, raw, ctx))
-                            .collect::<Vec<_>>()
-                    })
+    let results: Vec<Vec<Result<Verified, Failure>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = fresh
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(index, raw)| verify_one(*index, raw, ctx))
+                        .collect::<Vec<_>>()
                 })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_default())
-                .collect()
-        });
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
     let mut checked = Vec::new();
     let mut failures = Vec::new();
     for r in results.into_iter().flatten() {
