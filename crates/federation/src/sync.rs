@@ -24,7 +24,7 @@ use vigia_policy::{may_send, TeamId};
 use vigia_sign::NodeKey;
 use vigia_stix::Timestamp;
 use vigia_store::ingest::{effective_outbound, ingest_from_peer, IngestContext, IngestReport};
-use vigia_store::{AuditEvent, DeliveryOutcome, DueBatch, PeerRecord, Store};
+use vigia_store::{AuditEvent, DeliveryOutcome, DueBatch, NewPeer, PeerRecord, Store};
 use vigia_taxii::{Filter, VersionMatch};
 
 use crate::client::{envelope, is_loopback, Auth, Options, TaxiiClient};
@@ -74,8 +74,8 @@ pub struct Federation {
 }
 
 impl Federation {
-    fn client(&self, peer: &PeerRecord) -> Result<TaxiiClient, crate::Error> {
-        let url = format!("{}/taxii2/api/", peer.peer.url.trim_end_matches('/'));
+    fn client(&self, peer: &NewPeer) -> Result<TaxiiClient, crate::Error> {
+        let url = format!("{}/taxii2/api/", peer.url.trim_end_matches('/'));
         let client = TaxiiClient::new(
             &url,
             Auth::Signed(self.key.clone()),
@@ -97,13 +97,13 @@ impl Federation {
         Ok(client)
     }
 
-    async fn peer_map(&self) -> Result<HashMap<TeamId, PeerRecord>, vigia_store::StoreError> {
+    async fn peer_map(&self) -> Result<HashMap<TeamId, NewPeer>, vigia_store::StoreError> {
         Ok(self
             .store
-            .peers()
+            .peer_links()
             .await?
             .into_iter()
-            .map(|p| (p.peer.team_id.clone(), p))
+            .map(|p| (p.team_id.clone(), p))
             .collect())
     }
 }
@@ -325,7 +325,7 @@ pub async fn run_pull(fed: Federation) {
 /// Pulls everything a peer added since the cursor, page by page; the
 /// cursor moves after each page is stored.
 pub async fn pull_peer(fed: &Federation, peer: &PeerRecord) -> Result<u64, String> {
-    let client = fed.client(peer).map_err(|e| e.to_string())?;
+    let client = fed.client(&peer.peer).map_err(|e| e.to_string())?;
     let added_after = peer
         .pull_cursor
         .as_deref()

@@ -219,19 +219,48 @@ impl Store {
         rows.iter().map(peer_record).collect()
     }
 
-    /// The peer whose key has this fingerprint.
+    /// The team of the peer whose key has this fingerprint: one indexed
+    /// lookup, as every signed request needs it.
     #[tracing::instrument(skip_all)]
     pub async fn peer_by_fingerprint(
         &self,
         fingerprint: &str,
-    ) -> Result<Option<PeerRecord>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {PEER_COLUMNS} FROM peers p WHERE p.fingerprint = $1"
-        ))
-        .bind(fingerprint)
-        .fetch_optional(&self.pool)
+    ) -> Result<Option<TeamId>, StoreError> {
+        let row = sqlx::query("SELECT team_id FROM peers WHERE fingerprint = $1")
+            .bind(fingerprint)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            let team: String = col(&r, "team_id", &|| "peer".to_owned())?;
+            TeamId::parse(&team).map_err(|e| corrupt("peer", e))
+        })
+        .transpose()
+    }
+
+    /// Every peer's address and key, without its synchronisation state.
+    #[tracing::instrument(skip_all)]
+    pub async fn peer_links(&self) -> Result<Vec<NewPeer>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT team_id, name, url, fingerprint, public_key, node_id, country \
+             FROM peers ORDER BY name",
+        )
+        .fetch_all(&self.pool)
         .await?;
-        row.as_ref().map(peer_record).transpose()
+        rows.iter()
+            .map(|r| {
+                let team: String = col(r, "team_id", &|| "peer row".to_owned())?;
+                let what = || format!("peer {team}");
+                Ok(NewPeer {
+                    team_id: TeamId::parse(&team).map_err(|e| corrupt(what(), e))?,
+                    name: col(r, "name", &what)?,
+                    url: col(r, "url", &what)?,
+                    fingerprint: col(r, "fingerprint", &what)?,
+                    public_key: col(r, "public_key", &what)?,
+                    node_id: col(r, "node_id", &what)?,
+                    country: col(r, "country", &what)?,
+                })
+            })
+            .collect()
     }
 
     /// Records the outcome of a contact with a peer.

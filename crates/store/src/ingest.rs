@@ -123,10 +123,10 @@ struct Plan {
 impl Plan {
     async fn load(store: &Store, fed: &FederationContext) -> Result<Self, StoreError> {
         let peers = store
-            .peers()
+            .peer_links()
             .await?
             .into_iter()
-            .map(|p| p.peer.team_id)
+            .map(|p| p.team_id)
             .collect();
         let mut local_groups = BTreeMap::new();
         let foreign = store.foreign_group_definitions().await?;

@@ -135,7 +135,7 @@ async fn verify_signed(
             .map_err(|e| no_key(e.into()))?;
     let fingerprint = verified.key.fingerprint();
     let with_key = |r: Refusal| (r, Some(fingerprint.clone()));
-    let peer = state
+    let peer_team = state
         .store
         .peer_by_fingerprint(&fingerprint)
         .await
@@ -154,10 +154,8 @@ async fn verify_signed(
         return Err(with_key(Refusal::Replay));
     }
     Ok(Caller {
-        viewer: Viewer::Peer {
-            team: peer.peer.team_id.clone(),
-        },
-        actor: format!("peer:{}", peer.peer.team_id),
+        actor: format!("peer:{peer_team}"),
+        viewer: Viewer::Peer { team: peer_team },
         signed: Some(SignedBy {
             content_digest: digest.map(str::to_owned),
         }),
