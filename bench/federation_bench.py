@@ -20,6 +20,12 @@ Topology of the latency benchmark (fixed for a given --seed):
   - subregion hubs: in each subregion of the CSV, the first member (CSV
     order) is the hub, and every other member of that subregion peers with it.
 Every peering is set up on both sides (`vigia peer add` run on each node).
+The origin is by default a peripheral node: of the nodes of maximal
+eccentricity, the one of lowest degree.
+
+Besides latency and memory, the report gives the CPU the nodes used while
+idle and while the alerts spread (from /proc), the CPU used by anything else
+on the machine (it may be shared), and how many copies the outboxes pushed.
 
 Latency of an object at node N is date_added at N minus date_added at the
 origin: all nodes run on this machine, so they share one clock.
@@ -505,8 +511,13 @@ def cmd_latency(args):
         o = bench.nodes[origin]
         token = bench.vigia("token", "create", "--data-dir", o.dir, "--role", "analyst",
                             "--user", "admin", "--label", "federation-bench").stdout.strip().splitlines()[-1]
-        # Let first pulls and gauges settle before the idle memory reading.
+        # Let first pulls and gauges settle before the idle readings, then
+        # measure the CPU the idle mesh uses (pulls, outbox polling, gauges).
+        time.sleep(3)
+        icpu0, imcpu0 = nodes_cpu(bench.nodes), machine_cpu()
         time.sleep(args.settle)
+        icpu1, imcpu1 = nodes_cpu(bench.nodes), machine_cpu()
+        idle_cpu = sum(icpu1) - sum(icpu0)
         rss_idle = rss_total(bench.nodes)
         load_start = loadavg()
         log(f"idle RSS: {fmt_rss(*rss_idle)}; load {load_start}; publishing {args.alerts} alerts at {o.cc}")
@@ -602,6 +613,10 @@ def cmd_latency(args):
                     via["push"] += k
                     pushes += 1
                     duplicates += d.get("duplicates", 0)
+        outbox = {}
+        for con in cons:
+            for state, c in con.execute("SELECT state, count(*) FROM outbox GROUP BY state"):
+                outbox[state] = outbox.get(state, 0) + c
         for con in cons:
             con.close()
         problems = bench.peer_report()
@@ -641,7 +656,10 @@ def cmd_latency(args):
                f"{pub_rate:.1f} alerts/s; POST round trip p50 {percentile(post_sorted, 50):.1f} ms, "
                f"p99 {percentile(post_sorted, 99):.1f} ms, max {post_sorted[-1]:.1f} ms.")
     out.append(f"- **Setup**: init {t_init:.1f} s (4 in parallel), start {t_start:.1f} s, peering "
-               f"{t_peer:.1f} s ({2 * len(edges)} `vigia peer add` runs), settle {args.settle:g} s.")
+               f"{t_peer:.1f} s ({2 * len(edges)} `vigia peer add` runs), then 3 s + {args.settle:g} s idle.")
+    out.append(f"- **Idle mesh CPU** (no publishing, {args.settle:g} s after a 3 s settle): the {n} nodes used "
+               f"{idle_cpu:.1f} CPU s = {idle_cpu / args.settle:.2f} CPUs; the machine was "
+               f"{busy_percent(imcpu0, imcpu1):.0f} % busy (of {os.cpu_count()} CPUs).")
     out.append(f"- **Load average** (1/5/15 min): {load_start} before publishing, {load_end} after the last "
                f"node was complete{'; before setup: ' + idle_note if idle_note else ''}.\n")
     got = len(lat)
@@ -650,9 +668,14 @@ def cmd_latency(args):
                f"{t_all:.2f} s after the first POST." if not missing else
                f"Delivered: {complete} (object, node) pairs; **not complete after {args.timeout:g} s**: "
                + ", ".join(f"{cc} missing {m}" for cc, m in missing))
-    out.append(f"Received by push: {via['push']}, by pull: {via['pull']} (from the nodes' audit logs); "
-               f"{fmt_int(pushes)} push requests received in all, carrying {fmt_int(duplicates)} copies "
-               f"the receiver already held (relays of the same alert over several paths).")
+    sent = outbox.get("delivered", 0)
+    out.append(f"First copies stored from a push: {fmt_int(via['push'])}, from a pull: {fmt_int(via['pull'])} "
+               f"(the nodes' audit logs). Copies pushed: outbox rows of all nodes when the last node was "
+               f"complete, by state: " + ", ".join(f"{k} {fmt_int(v)}" for k, v in sorted(outbox.items()))
+               + f"; {sent / max(1, expected):.1f} pushed copies per (object, node) pair, as every node relays "
+               f"each new alert to all its peers but the sender. Push requests recorded in the receivers' "
+               f"audit logs: {fmt_int(pushes)}, with {fmt_int(duplicates)} repeats (builds from 0ceb384 on "
+               f"do not audit a push that carried nothing new).")
     node_cpu = sum(cpu1) - sum(cpu0)
     out.append(f"CPU from the first POST until every node was complete ({t_all:.1f} s): machine "
                f"{busy_percent(mcpu0, mcpu1):.0f} % busy (of {os.cpu_count()} CPUs); the {n} nodes used "
@@ -904,7 +927,8 @@ def main():
     p.add_argument("--push-batch", type=int, default=500)
     p.add_argument("--wait-idle", type=float, default=0,
                    help="before each benchmark, wait up to this many seconds for the machine to be < 25 %% busy")
-    p.add_argument("--settle", type=float, default=3, help="seconds between peering and the idle reading")
+    p.add_argument("--settle", type=float, default=10,
+                   help="seconds of idle CPU measurement before publishing (after a fixed 3 s settle)")
     p.add_argument("--timeout", type=float, default=None,
                    help="seconds to wait for delivery (default 120 latency, 900 catch-up)")
     args = p.parse_args()

@@ -451,6 +451,49 @@ impl Store {
         Ok(())
     }
 
+    /// Marks queued deliveries to `peer` as done because the peer already
+    /// holds those objects (it sent them to us). Returns how many.
+    pub async fn held_by_peer(
+        &self,
+        peer: &TeamId,
+        date_added: &[Timestamp],
+    ) -> Result<u64, StoreError> {
+        let mut done = 0;
+        for chunk in date_added.chunks(1_000) {
+            let mut stmt = Stmt::new(
+                self.backend,
+                "UPDATE outbox SET state = 'delivered', last_error = 'held by the peer already', delivered_at = ",
+            );
+            stmt.bind(now().unix_micros())
+                .sql(" WHERE state = 'pending' AND peer = ")
+                .bind(peer.as_str().to_owned())
+                .sql(" AND date_added IN (")
+                .bind_list(chunk.iter().map(|t| t.unix_micros()))
+                .sql(")");
+            done += stmt.query()?.execute(&self.pool).await?.rows_affected();
+        }
+        Ok(done)
+    }
+
+    /// A peer that pulls with `added_after = t` has stored everything it was
+    /// entitled to up to `t`: its pull cursor acknowledges those deliveries.
+    pub async fn acknowledged_by_pull(
+        &self,
+        peer: &TeamId,
+        up_to: Timestamp,
+    ) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE outbox SET state = 'delivered', last_error = 'acknowledged by the peer''s pull', \
+             delivered_at = $1 WHERE peer = $2 AND state = 'pending' AND date_added <= $3",
+        )
+        .bind(now().unix_micros())
+        .bind(peer.as_str())
+        .bind(up_to.unix_micros())
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
     /// Puts deliveries back for another attempt at `next_attempt`.
     pub async fn retry_deliveries(
         &self,

@@ -256,6 +256,14 @@ pub async fn ingest_from_peer(
     // Peers deliver the same object along several paths: answer repeats
     // from the index, before any validation.
     let (fresh, mut repeats) = split_repeats(store, &body).await?;
+    // The sender holds what it sent: nothing queued for it needs to go.
+    if !repeats.is_empty() {
+        let held: Vec<vigia_stix::Timestamp> = repeats
+            .iter()
+            .filter_map(|r| vigia_stix::Timestamp::parse(&r.date_added).ok())
+            .collect();
+        store.held_by_peer(from, &held).await?;
+    }
     if fresh.is_empty() {
         let mut report = IngestReport::default();
         report.duplicates.append(&mut repeats);
@@ -381,9 +389,15 @@ fn verify_all(fresh: &[(usize, String)], ctx: &IngestContext) -> (Vec<Verified>,
             .map(|h| h.join().unwrap_or_default())
             .collect()
     });
+    sort_verified(results.into_iter().flatten())
+}
+
+fn sort_verified(
+    results: impl Iterator<Item = Result<Verified, Failure>>,
+) -> (Vec<Verified>, Vec<Failure>) {
     let mut checked = Vec::new();
     let mut failures = Vec::new();
-    for r in results.into_iter().flatten() {
+    for r in results {
         match r {
             Ok(c) => checked.push(c),
             Err(f) => failures.push(f),

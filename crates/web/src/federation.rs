@@ -255,6 +255,10 @@ impl Egress {
         })
     }
 
+    pub(crate) fn peer(&self) -> &TeamId {
+        &self.peer
+    }
+
     pub(crate) fn permits(
         &self,
         object_type: &str,

@@ -257,7 +257,16 @@ async fn page(
     let community = state.store.community().await?;
     // The network collection is node-wide, narrowed by the egress rule.
     let egress = if c.alias == NETWORK_ALIAS {
-        Some(Egress::for_caller(state, &root.caller).await?)
+        let egress = Egress::for_caller(state, &root.caller).await?;
+        // A peer pulls from the cursor up to which it has stored
+        // everything: what was queued for it up to there is delivered.
+        if let (Some(after), None) = (filter.added_after, filter.next) {
+            state
+                .store
+                .acknowledged_by_pull(egress.peer(), after)
+                .await?;
+        }
+        Some(egress)
     } else {
         None
     };
