@@ -221,15 +221,33 @@ pub async fn ingest(
     };
     let originator = originator.clone();
     let ctx_owned = ctx.clone();
-    // Validation is CPU work; keep it off the async workers.
-    let (accepted, failures) = tokio::task::spawn_blocking(move || {
+    let small = body.len() <= INLINE_BYTES;
+    let (accepted, failures) = off_the_workers(small, move || {
         validate_all(&body, |index, raw| {
             accept_local(index, raw, &ctx_owned, &originator, plan.as_ref())
         })
     })
-    .await
-    .map_err(|e| IngestError::Worker(e.to_string()))??;
+    .await??;
     store_accepted(store, accepted, failures).await
+}
+
+/// Submissions up to this size are validated on the async worker that
+/// received them: a handoff to a blocking thread costs more than the work.
+const INLINE_BYTES: usize = 64 * 1024;
+
+/// Runs CPU work inline when it is small, else on a blocking thread so the
+/// async workers keep serving.
+async fn off_the_workers<T: Send + 'static>(
+    small: bool,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, IngestError> {
+    if small {
+        Ok(work())
+    } else {
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| IngestError::Worker(e.to_string()))
+    }
 }
 
 /// What a peer delivery brought that this node must remember besides the
@@ -272,7 +290,8 @@ pub async fn ingest_from_peer(
     let plan = Plan::load(store, fed).await?;
     let from = from.clone();
     let ctx_owned = ctx.clone();
-    let (accepted, mut failures, learned) = tokio::task::spawn_blocking(move || {
+    let small = fresh.iter().map(|(_, raw)| raw.len()).sum::<usize>() <= INLINE_BYTES;
+    let (accepted, mut failures, learned) = off_the_workers(small, move || {
         let (checked, mut failures) = verify_all(&fresh, &ctx_owned);
         let mut learned = Learned::default();
         let mut accepted = Vec::with_capacity(checked.len());
@@ -284,8 +303,7 @@ pub async fn ingest_from_peer(
         }
         (accepted, failures, learned)
     })
-    .await
-    .map_err(|e| IngestError::Worker(e.to_string()))?;
+    .await?;
 
     for (team, key) in &learned.keys {
         if let (Ok(team_id), Ok(public)) = (TeamId::parse(team), PublicKey::parse_base64(key)) {
