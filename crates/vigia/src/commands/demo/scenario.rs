@@ -159,7 +159,7 @@ pub(super) async fn play(sites: &[Site]) -> anyhow::Result<()> {
     }
 
     println!(
-        "  3. {} alerts the whole network (TLP:GREEN), relayed to nodes it is not peered with",
+        "  3. {} alerts the whole network (TLP:GREEN), relayed to any node it is not peered with",
         c(origin)
     );
     let alert = report(

@@ -185,14 +185,23 @@ pub(super) async fn seed(
     for s in national {
         peer(&sites[0], s, &fingerprints, sites).await?;
     }
-    for i in 0..national.len() {
-        let j = (i + 1) % national.len();
-        if i != j && !(national.len() == 2 && i == 1) {
-            peer(&national[i], &national[j], &fingerprints, sites).await?;
+    // Each national node also peers with the next two in the ring, so
+    // AMBER and RED (never relayed) can reach a few partners directly.
+    let n = national.len();
+    let mut links = std::collections::BTreeSet::new();
+    for i in 0..n {
+        for step in [1, 2] {
+            let j = (i + step) % n;
+            if i != j {
+                links.insert((i.min(j), i.max(j)));
+            }
         }
     }
+    for (i, j) in links {
+        peer(&national[i], &national[j], &fingerprints, sites).await?;
+    }
     println!(
-        "  peerings set up ({} nodes, Secretariat hub plus a ring)",
+        "  peerings set up ({} nodes: the Secretariat with everyone, each national node with the next two in a ring)",
         sites.len()
     );
 
