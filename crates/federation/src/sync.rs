@@ -244,13 +244,7 @@ async fn recheck(
     fed: &Federation,
     batch: &DueBatch,
 ) -> Result<(Vec<vigia_store::StoredObject>, Vec<(Timestamp, String)>), vigia_store::StoreError> {
-    let configured = fed
-        .ingest
-        .federation
-        .as_ref()
-        .map(|f| f.configured_outbound.clone())
-        .unwrap_or_default();
-    let outbound = effective_outbound(&fed.store, &configured).await?;
+    let outbound = effective_outbound(&fed.store, &fed.ingest.configured_outbound()).await?;
     let community = fed.store.community().await?;
     let mut send = Vec::new();
     let mut withheld = Vec::new();

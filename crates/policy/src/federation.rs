@@ -64,6 +64,20 @@ pub fn may_receive(
     }
 }
 
+/// The whole egress decision: the rule of travel, then this node's
+/// outbound policy. What every path that sends to a peer asks.
+pub fn may_deliver(
+    here: &TeamId,
+    peer: &TeamId,
+    object_type: &str,
+    audience: &Audience,
+    community: &Community,
+    outbound: &OutboundPolicy,
+) -> bool {
+    may_send(here, peer, audience, community)
+        && outbound.permits(object_type, audience.tlp, peer, community)
+}
+
 /// A node's own limits on what leaves it, whatever its analysts chose.
 /// Empty lists mean "no limit of this kind".
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -74,17 +74,20 @@ impl Store {
     /// Sharing groups and client relations (from teams' `client_of`).
     #[tracing::instrument(skip_all)]
     pub async fn community(&self) -> Result<Community, StoreError> {
-        let groups = sqlx::query("SELECT name FROM sharing_groups")
-            .fetch_all(&self.pool)
-            .await?;
-        let mut members = self.group_members().await?;
+        let groups = self.list_sharing_groups().await?;
+        self.community_of(&groups).await
+    }
+
+    /// The community from groups already read with
+    /// [`Store::list_sharing_groups`], plus the client relations.
+    #[tracing::instrument(skip_all)]
+    pub async fn community_of(
+        &self,
+        groups: &[(GroupName, TeamId, Vec<TeamId>)],
+    ) -> Result<Community, StoreError> {
         let mut community = Community::new();
-        for row in &groups {
-            let name: String = col(row, "name", &|| "sharing group row".to_owned())?;
-            let group =
-                GroupName::parse(&name).map_err(|e| corrupt(format!("sharing group {name}"), e))?;
-            let teams = members.remove(&group).unwrap_or_default();
-            community = community.with_group(group, teams);
+        for (name, _, members) in groups {
+            community = community.with_group(name.clone(), members.iter().cloned());
         }
         let clients = sqlx::query("SELECT id, client_of FROM teams WHERE client_of IS NOT NULL")
             .fetch_all(&self.pool)

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::Value;
 use vigia_policy::{
-    collection_keys, may_receive, may_send, object_keys, Audience, Community, GroupName,
+    collection_keys, may_deliver, may_receive, object_keys, Audience, Community, GroupName,
     OutboundPolicy, TeamId,
 };
 use vigia_sign::{NodeKey, PublicKey};
@@ -95,6 +95,17 @@ pub struct IngestContext {
     pub federation: Option<FederationContext>,
 }
 
+impl IngestContext {
+    /// The operator's configured outbound policy (none on a node that does
+    /// not federate, which sends nothing anyway).
+    pub fn configured_outbound(&self) -> OutboundPolicy {
+        self.federation
+            .as_ref()
+            .map(|f| f.configured_outbound.clone())
+            .unwrap_or_default()
+    }
+}
+
 /// What a federating node needs to seal and address objects.
 #[derive(Clone)]
 pub struct FederationContext {
@@ -130,7 +141,9 @@ impl Plan {
             .collect();
         let mut local_groups = BTreeMap::new();
         let foreign = store.foreign_group_definitions().await?;
-        for (name, owner, members) in store.list_sharing_groups().await? {
+        let groups = store.list_sharing_groups().await?;
+        let community = store.community_of(&groups).await?;
+        for (name, owner, members) in groups {
             if !foreign.contains_key(name.as_str()) {
                 local_groups.insert(name, (owner, members));
             }
@@ -143,7 +156,7 @@ impl Plan {
             here: fed.here.clone(),
             node_key: fed.node_key.clone(),
             peers,
-            community: store.community().await?,
+            community,
             outbound: effective_outbound(store, &fed.configured_outbound).await?,
             local_groups,
             foreign_groups,
@@ -161,10 +174,15 @@ impl Plan {
         self.peers
             .iter()
             .filter(|p| Some(*p) != except)
-            .filter(|p| may_send(&self.here, p, audience, &self.community))
             .filter(|p| {
-                self.outbound
-                    .permits(object.object_type(), audience.tlp, p, &self.community)
+                may_deliver(
+                    &self.here,
+                    p,
+                    object.object_type(),
+                    audience,
+                    &self.community,
+                    &self.outbound,
+                )
             })
             .map(|p| p.as_str().to_owned())
             .collect()

@@ -9,10 +9,9 @@
 
 use axum::extract::{Path, State};
 use axum::http::request::Parts;
-use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::json;
-use vigia_policy::{may_send, may_view, Audience, OutboundPolicy, Role, TeamId, Viewer};
+use vigia_policy::{may_deliver, may_view, Audience, OutboundPolicy, Role, TeamId, Viewer};
 use vigia_sign::message::{self, RequestParts};
 use vigia_stix::StixId;
 use vigia_store::ingest::{
@@ -242,16 +241,10 @@ pub(crate) struct Egress {
 impl Egress {
     pub(crate) async fn for_caller(state: &AppState, caller: &Caller) -> AppResult<Self> {
         let peer = require_signed_peer(caller)?;
-        let configured = state
-            .ingest
-            .federation
-            .as_ref()
-            .map(|f| f.configured_outbound.clone())
-            .unwrap_or_default();
         Ok(Self {
             here: state.node.team_id.clone(),
             peer,
-            outbound: effective_outbound(&state.store, &configured).await?,
+            outbound: effective_outbound(&state.store, &state.ingest.configured_outbound()).await?,
         })
     }
 
@@ -265,10 +258,14 @@ impl Egress {
         audience: &Audience,
         community: &vigia_policy::Community,
     ) -> bool {
-        may_send(&self.here, &self.peer, audience, community)
-            && self
-                .outbound
-                .permits(object_type, audience.tlp, &self.peer, community)
+        may_deliver(
+            &self.here,
+            &self.peer,
+            object_type,
+            audience,
+            community,
+            &self.outbound,
+        )
     }
 }
 
@@ -316,12 +313,7 @@ pub(crate) async fn get_outbound_policy(
     caller: Caller,
 ) -> AppResult<Json<serde_json::Value>> {
     caller.require_admin()?;
-    let configured = state
-        .ingest
-        .federation
-        .as_ref()
-        .map(|f| f.configured_outbound.clone())
-        .unwrap_or_default();
+    let configured = state.ingest.configured_outbound();
     let stored = match state.store.setting(OUTBOUND_POLICY_SETTING).await? {
         Some(t) => serde_json::from_str(&t).map_err(|e| AppError::Internal(e.to_string()))?,
         None => OutboundPolicy::default(),
@@ -338,7 +330,6 @@ pub(crate) async fn get_outbound_policy(
 pub(crate) async fn put_outbound_policy(
     State(state): State<AppState>,
     caller: Caller,
-    _headers: HeaderMap,
     body: Result<Json<OutboundPolicy>, axum::extract::rejection::JsonRejection>,
 ) -> AppResult<Json<serde_json::Value>> {
     caller.require_admin()?;

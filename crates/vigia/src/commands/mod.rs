@@ -4,7 +4,7 @@ mod admin;
 mod demo;
 pub(crate) mod federation;
 mod init;
-mod serve;
+pub(crate) mod serve;
 mod taxii;
 
 use std::path::Path;

@@ -250,7 +250,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let marker = data_dir.join("seeded");
     if !marker.exists() {
         println!("Seeding the network (first run)…");
-        seed::seed(&sites, &data_dir, &mut creds, args.examples.as_deref()).await?;
+        seed::seed(&sites, &mut creds, args.examples.as_deref()).await?;
         save_credentials(&data_dir, &creds)?;
         std::fs::write(&marker, "seeded\n")?;
     } else {
@@ -267,7 +267,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     if result.is_ok() {
         println!("vigia demo running; press Ctrl-C to stop every node");
-        wait_for_stop().await;
+        crate::commands::serve::shutdown_signal().await;
     }
     println!("Stopping {} nodes…", children.len());
     for (site, child) in &mut children {
@@ -325,24 +325,6 @@ async fn stop(site: &Site, child: &mut Child) {
         eprintln!("the {} node did not stop in time; killing it", site.country);
         let _ = child.kill().await;
     }
-}
-
-async fn wait_for_stop() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
 fn print_summary(sites: &[Site], creds: &Credentials, took: Duration) {

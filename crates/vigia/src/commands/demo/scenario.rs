@@ -88,20 +88,16 @@ pub(super) async fn play(sites: &[Site]) -> anyhow::Result<()> {
         anyhow::bail!("the scenario needs at least 2 national nodes (--nodes 2 or more)");
     }
     let mut watches = Vec::new();
+    let mut teams = Vec::new();
     for s in sites {
-        let (_, store) = crate::commands::open(&s.dir).await?;
+        let (config, store) = crate::commands::open(&s.dir).await?;
+        teams.push(config.team_id);
         watches.push(Watch {
             site: s.clone(),
             store,
         });
     }
-    let team = |i: usize| -> anyhow::Result<String> {
-        let out = std::fs::read_to_string(sites[i].dir.join("vigia.toml"))?;
-        out.lines()
-            .find_map(|l| l.strip_prefix("team_id = "))
-            .map(|v| v.trim_matches('"').to_owned())
-            .ok_or_else(|| anyhow::anyhow!("no team_id in {}", sites[i].dir.display()))
-    };
+    let team = |i: usize| -> anyhow::Result<String> { Ok(teams[i].clone()) };
     let everyone: Vec<usize> = (0..sites.len()).collect();
     let (origin, a, b) = (1, 2, if sites.len() > 3 { 3 } else { 2 });
     let rest: Vec<usize> = (1..sites.len())

@@ -169,7 +169,6 @@ pub(crate) fn report(kind: &str, name: &str, description: &str) -> Value {
 /// products at every marking, all through the real paths.
 pub(super) async fn seed(
     sites: &[Site],
-    data_dir: &Path,
     creds: &mut Credentials,
     examples: Option<&Path>,
 ) -> anyhow::Result<()> {
@@ -234,7 +233,6 @@ pub(super) async fn seed(
         Some(dir) => publish_examples(national, &dir).await?,
         None => println!("  STIX examples not found (pass --examples DIR, e.g. ../shared/data/stix-2.1/examples); skipped"),
     }
-    let _ = data_dir;
     Ok(())
 }
 
