@@ -45,6 +45,18 @@ impl NodeKey {
             .map_err(|e| KeyError::Pem(e.to_string()))
     }
 
+    /// A 32-byte key for `purpose`, derived from the node key, so other
+    /// secrets at rest need no key file of their own.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        h.update(b"vigia derived key v1\0");
+        h.update(purpose.as_bytes());
+        h.update([0]);
+        h.update(self.0.to_bytes());
+        h.finalize().into()
+    }
+
     pub fn public(&self) -> PublicKey {
         PublicKey(self.0.verifying_key())
     }

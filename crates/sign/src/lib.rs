@@ -14,7 +14,10 @@ pub mod canonical;
 pub mod chain;
 pub mod keys;
 pub mod message;
+pub mod secret_box;
+pub mod webhook;
 
 pub use canonical::canonical_json;
 pub use chain::{link_hash, verify_chain, ChainBreak, ChainLink, GENESIS_HASH};
 pub use keys::{KeyError, NodeKey, PublicKey};
+pub use secret_box::SecretBox;

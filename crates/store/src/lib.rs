@@ -29,6 +29,7 @@ mod status;
 mod teams;
 mod tokens;
 mod users;
+mod watch;
 
 pub use audit::{AuditEntry, AuditEvent, AuditVerification};
 pub use db::{Backend, Store};
@@ -37,4 +38,8 @@ pub use federation::{Delivery, DeliveryOutcome, DueBatch, KeyTrust, NewPeer, Pee
 pub use objects::{InsertOutcome, NewObject, ObjectQuery, StoredObject, VersionFilter};
 pub use records::{
     NewTeam, NewToken, NewUser, NodeRecord, TeamKind, TeamRecord, TokenRecord, UserRecord,
+};
+pub use watch::{
+    AckLink, Assignment, DrillRecord, Embargo, FindingRow, NewNotification, Notification,
+    ProductRecord, ReceiptRecord, ReceiptUpdate, SendOutcome, WatchProjection,
 };

@@ -62,6 +62,9 @@ pub(crate) struct Config {
     pub(crate) federation: FederationConfig,
     /// What never leaves this node, whatever its analysts choose.
     pub(crate) outbound: OutboundPolicy,
+    /// `[watch]`: escalation, SMTP, acknowledgement links.
+    #[serde(default)]
+    pub(crate) watch: vigia_notify::WatchSettings,
 }
 
 /// `[federation]`: how this node exchanges objects with its peers.
@@ -292,6 +295,7 @@ mod tests {
             collections: default_collections(),
             federation: FederationConfig::default(),
             outbound: OutboundPolicy::default(),
+            watch: vigia_notify::WatchSettings::default(),
         }
     }
 

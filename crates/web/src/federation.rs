@@ -224,6 +224,9 @@ pub(crate) async fn receive(
         json!({"stored": stored, "duplicates": report.duplicates.len(), "refused": report.failures.len()}),
     ));
     state.store.append_audit_batch(&events).await?;
+    if !report.stored.is_empty() {
+        state.stored();
+    }
     if report.stored.iter().any(|o| !o.queued_for.is_empty()) {
         state.outbox.notify_one();
     }

@@ -40,11 +40,12 @@ pub use auth::Caller;
 pub use error::{AppError, AppResult};
 pub use routes::admin::{new_team_id, parse_country};
 pub use routes::tokens::{create_token, TokenRequest};
+pub use routes::watch::drill_history;
 pub use state::{AppState, Limits, NodeContext, TaxiiSettings};
 
 /// Every route of the node.
 pub fn router(state: AppState) -> Router {
-    use routes::{admin, objects, ops, session, tokens};
+    use routes::{ack, admin, objects, ops, session, stream, tokens, watch};
     let api = Router::new()
         .route("/openapi.json", get(ops::openapi))
         .route("/node", get(ops::node))
@@ -63,6 +64,16 @@ pub fn router(state: AppState) -> Router {
         .route("/audit/verify", get(admin::audit_verify))
         .route("/objects/{id}/deliveries", get(federation::deliveries))
         .route("/peers", get(federation::list_peers))
+        .route("/products", get(watch::list).post(watch::create))
+        .route("/products/{id}", get(watch::get))
+        .route("/products/{id}/acknowledge", post(watch::acknowledge))
+        .route("/products/{id}/revise", post(watch::revise_product))
+        .route("/products/{id}/findings", post(watch::add_finding))
+        .route("/roster", get(watch::get_roster).put(watch::put_roster))
+        .route("/drills", get(watch::drills).post(watch::start_drill))
+        .route("/watch/assignments", get(watch::assignments))
+        .route("/watch/clock", post(watch::advance_clock))
+        .route("/stream", get(stream::stream))
         .route(
             "/federation/outbound-policy",
             get(federation::get_outbound_policy).put(federation::put_outbound_policy),
@@ -72,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .nest("/api", api)
+        .route("/ack/{token}", get(ack::show).post(ack::confirm))
         .merge(taxii::router())
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)

@@ -66,6 +66,8 @@ pub struct AppState {
     pub ingest: IngestContext,
     /// Woken when objects are queued for peers, so delivery starts at once.
     pub outbox: Arc<Notify>,
+    /// Watch and warning: present on a node that runs its workers.
+    pub watch: Option<vigia_notify::Watch>,
 }
 
 impl AppState {
@@ -94,6 +96,7 @@ impl AppState {
             taxii: Arc::new(taxii),
             ingest,
             outbox: Arc::new(Notify::new()),
+            watch: None,
         })
     }
 
@@ -118,6 +121,27 @@ impl AppState {
 }
 
 impl AppState {
+    /// Turns on watch and warning (products, rosters, the live stream,
+    /// acknowledgements, drills).
+    pub fn with_watch(mut self, watch: vigia_notify::Watch) -> Self {
+        self.watch = Some(watch);
+        self
+    }
+
+    /// The watch context, or 503 on a node built without it.
+    pub fn watch(&self) -> Result<&vigia_notify::Watch, AppError> {
+        self.watch.as_ref().ok_or_else(|| {
+            AppError::Unavailable("watch and warning is not running on this node".into())
+        })
+    }
+
+    /// Objects were stored: wake the projector and the live stream.
+    pub fn stored(&self) {
+        if let Some(w) = &self.watch {
+            w.stored();
+        }
+    }
+
     /// Appends one audit entry; a failure to audit fails the request, since
     /// an unrecorded access must not happen.
     pub async fn audit(

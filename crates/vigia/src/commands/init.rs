@@ -76,6 +76,7 @@ async fn create_node(
         collections: vigia_web::taxii::default_collections(),
         federation: crate::config::FederationConfig::default(),
         outbound: vigia_policy::OutboundPolicy::default(),
+        watch: vigia_notify::WatchSettings::default(),
     };
     let url = args
         .database_url

@@ -6,6 +6,7 @@ pub(crate) mod federation;
 mod init;
 pub(crate) mod serve;
 mod taxii;
+pub(crate) mod watch;
 
 use std::path::Path;
 use std::process::ExitCode;

@@ -81,10 +81,11 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let mut state = AppState::new(store.clone(), node, limits, metrics, taxii)?;
     let mut workers = tokio::task::JoinSet::new();
+    let key = std::sync::Arc::new(key);
     if config.federation.enabled {
         let federation = FederationContext {
             here: state.node.team_id.clone(),
-            node_key: std::sync::Arc::new(key),
+            node_key: key.clone(),
             configured_outbound: config.outbound.clone(),
         };
         state = state.with_federation(federation.clone());
@@ -113,6 +114,12 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         workers.spawn(run_outbox(fed.clone()));
         workers.spawn(run_pull(fed));
     }
+    let watch = super::watch::context(&config, &store, &state, &key)?;
+    if config.watch.manual_clock {
+        tracing::warn!("watch.manual_clock is on: an admin can move this node's escalation clock (exercises and tests only)");
+    }
+    state = state.with_watch(watch.clone());
+    workers.spawn(vigia_notify::run(watch));
     tracing::info!(%local, node_id = %config.node_id, backend = ?store.backend(), "vigia node listening");
     if config.log_format == LogFormat::Text {
         // A plain line for scripts and tests that start a node on port 0.

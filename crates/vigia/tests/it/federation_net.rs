@@ -124,6 +124,11 @@ pub fn net_node(country: &str) -> NetNode {
 /// As [`net_node`]; with `tls`, a directory holding `ca.pem`, `node.pem` and
 /// `node.key`, the node serves HTTPS and trusts that CA for its peers.
 pub fn net_node_with(country: &str, tls: Option<&Path>) -> NetNode {
+    net_node_full(country, tls, "")
+}
+
+/// As [`net_node_with`], with more configuration appended (TOML).
+pub fn net_node_full(country: &str, tls: Option<&Path>, extra_toml: &str) -> NetNode {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let init = init_node(&format!("fed-{country}"), country, &[]);
@@ -149,6 +154,7 @@ pub fn net_node_with(country: &str, tls: Option<&Path>) -> NetNode {
     if let Some(dir) = tls {
         writeln!(config, "ca_file = {:?}", dir.join("ca.pem")).unwrap();
     }
+    writeln!(config, "{extra_toml}").unwrap();
     let out = run(&["node", "info", "--data-dir", init.dir.str(), "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let info: Value = serde_json::from_str(&stdout(&out)).unwrap();

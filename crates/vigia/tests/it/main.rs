@@ -18,3 +18,4 @@ mod shutdown;
 mod taxii_client;
 mod taxii_interop;
 mod taxii_server;
+mod watch;

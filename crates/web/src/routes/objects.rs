@@ -48,6 +48,9 @@ pub(crate) async fn ingest_body_with(
     if report.stored.iter().any(|o| !o.queued_for.is_empty()) {
         state.outbox.notify_one();
     }
+    if !report.stored.is_empty() {
+        state.stored();
+    }
     metrics::counter!("vigia_objects_stored_total").increment(report.stored.len() as u64);
     metrics::counter!("vigia_objects_rejected_total").increment(report.failures.len() as u64);
     Ok(report)

@@ -1,0 +1,745 @@
+//! Watch and warning over the JSON API: products, acknowledgements,
+//! findings, duty rosters, drills and the watch clock. The live stream is
+//! in `stream`, acknowledgement links in `ack`.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use vigia_policy::{may_view, Role, TeamId, Viewer};
+use vigia_stix::{Distribution, Timestamp, Tlp};
+use vigia_store::{DrillRecord, Embargo, StoredObject};
+use vigia_watch::product::{revise, ProductRevision};
+use vigia_watch::{
+    finding_to_stix, ProductDraft, ProductIds, ProductInfo, ProductKind, ReceiptState, Roster,
+    Severity,
+};
+
+use crate::auth::Caller;
+use crate::error::{AppError, AppResult};
+use crate::routes::objects::{audit_reads, ingest_body};
+use crate::state::AppState;
+
+fn bad(e: impl std::fmt::Display) -> AppError {
+    AppError::BadRequest(e.to_string())
+}
+
+fn new_uuid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// The latest version of a product the caller may see; hidden and absent
+/// look the same.
+async fn visible_product(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> AppResult<(StoredObject, ProductInfo)> {
+    let object = state.store.latest_object(id).await?;
+    let community = state.store.community().await?;
+    let object = object
+        .filter(|o| may_view(&caller.viewer, &o.audience, &community))
+        .ok_or_else(|| AppError::NotFound(format!("product {id}")))?;
+    let info = serde_json::from_str::<Value>(&object.raw)
+        .ok()
+        .and_then(|v| ProductInfo::read(&v))
+        .ok_or_else(|| AppError::NotFound(format!("product {id}")))?;
+    Ok((object, info))
+}
+
+fn bundle(objects: &[Value]) -> String {
+    json!({"type": "bundle", "id": format!("bundle--{}", new_uuid()), "objects": objects})
+        .to_string()
+}
+
+/// Stores what an ingest refused as a 422 naming each failure.
+fn refused(report: &vigia_store::ingest::IngestReport) -> AppResult<()> {
+    if report.failures.is_empty() {
+        return Ok(());
+    }
+    Err(AppError::Unprocessable {
+        message: format!("{} object(s) refused", report.failures.len()),
+        details: json!(report.failures),
+    })
+}
+
+/// `POST /api/products`
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(draft): Json<ProductDraft>,
+) -> AppResult<Response> {
+    let team = caller.require_writer()?.clone();
+    let watch = state.watch()?;
+    let now = watch.clock.now();
+    draft.validate(now).map_err(bad)?;
+    let ids = ProductIds {
+        product: new_uuid(),
+        extra: (0..draft.cves.len().max(draft.mitigates.len()))
+            .map(|_| new_uuid())
+            .collect(),
+    };
+    let objects = draft.to_stix(&ids, &team, now);
+    let product_id = objects[0]["id"].as_str().unwrap_or_default().to_owned();
+    let report = ingest_body(&state, &team, bundle(&objects)).await?;
+    refused(&report)?;
+    if let Some(e) = &draft.embargo {
+        state
+            .store
+            .add_embargo(&Embargo {
+                product_id: product_id.clone(),
+                widen_at: e.until.unix_micros(),
+                widen_to: serde_json::to_string(&e.widen_to).unwrap_or_default(),
+            })
+            .await?;
+    }
+    let queued: usize = report.stored.iter().map(|o| o.queued_for.len()).sum();
+    state
+        .audit(
+            &caller.actor,
+            "product.create",
+            Some(&product_id),
+            "ok",
+            json!({"kind": draft.kind.as_str(), "severity": draft.severity.as_str(), "tlp": draft.tlp.label(), "embargo_until": draft.embargo.as_ref().map(|e| e.until), "queued": queued}),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "id": product_id,
+            "objects": report.stored.iter().map(|o| &o.id).collect::<Vec<_>>(),
+            "queued_for_peers": queued,
+            "embargo_until": draft.embargo.as_ref().map(|e| e.until),
+        })),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ListParams {
+    limit: Option<i64>,
+    kind: Option<String>,
+}
+
+/// `GET /api/products`: newest first, only what the caller may see.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<ListParams>,
+) -> AppResult<Json<Value>> {
+    caller.require_authenticated()?;
+    let limit = params.limit.unwrap_or(50).clamp(1, 500);
+    let kind = params
+        .kind
+        .as_deref()
+        .map(str::parse::<ProductKind>)
+        .transpose()
+        .map_err(bad)?;
+    let community = state.store.community().await?;
+    let mut out = Vec::new();
+    for p in state.store.products(limit * 4).await? {
+        if kind.is_some_and(|k| k.as_str() != p.kind) {
+            continue;
+        }
+        let Some(o) = state.store.latest_object(&p.id).await? else {
+            continue;
+        };
+        if !may_view(&caller.viewer, &o.audience, &community) {
+            continue;
+        }
+        out.push(p);
+        if out.len() as i64 >= limit {
+            break;
+        }
+    }
+    Ok(Json(json!({ "products": out })))
+}
+
+/// `GET /api/products/{id}`: the product, its versions' history, the
+/// receipts the caller may know of, findings and the local assignment.
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
+    let team = caller.require_authenticated()?.clone();
+    let (object, info) = visible_product(&state, &caller, &id).await?;
+    audit_reads(&state, &caller, "api", std::slice::from_ref(&object)).await?;
+    let is_originator = object.audience.originator.as_ref() == Some(&team);
+    // A person who opens it has seen it; the originator learns so.
+    if let (Viewer::Member { user: Some(_), .. }, false) = (&caller.viewer, is_originator) {
+        let seen = state
+            .store
+            .receipts(&id)
+            .await?
+            .iter()
+            .any(|r| r.team == team.as_str() && r.seen_at.is_some());
+        if !seen {
+            let watch = state.watch()?;
+            vigia_notify::receipts::publish_receipt(
+                watch,
+                &object,
+                &team,
+                ReceiptState::Seen,
+                user_ref(&caller, &team),
+                None,
+            )
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        }
+    }
+    let receipts: Vec<_> = state
+        .store
+        .receipts(&id)
+        .await?
+        .into_iter()
+        .filter(|r| is_originator || r.team == team.as_str())
+        .collect();
+    let community = state.store.community().await?;
+    let mut findings = Vec::new();
+    for note in state.store.findings(&id).await? {
+        if let Some(n) = state.store.latest_object(&note).await? {
+            if may_view(&caller.viewer, &n.audience, &community) {
+                findings.push(serde_json::from_str::<Value>(&n.raw).unwrap_or_default());
+            }
+        }
+    }
+    let versions: Vec<Value> = state
+        .store
+        .object_versions(&object.id)
+        .await?
+        .iter()
+        .filter(|v| may_view(&caller.viewer, &v.audience, &community))
+        .map(|v| json!({"version": v.version, "date_added": v.date_added, "tlp": v.tlp.label()}))
+        .collect();
+    let assignment = state.store.assignment(&id, team.as_str()).await?;
+    let notifications = state
+        .store
+        .notifications_for(&id)
+        .await?
+        .into_iter()
+        .filter(|n| n.team == team.as_str())
+        .collect::<Vec<_>>();
+    Ok(Json(json!({
+        "product": info,
+        "tlp": object.tlp.label(),
+        "originator": object.audience.originator,
+        "object": serde_json::from_str::<Value>(&object.raw).unwrap_or_default(),
+        "versions": versions,
+        "receipts": receipts,
+        "findings": findings,
+        "assignment": assignment.map(|a| json!({"arrived_at": a.arrived_at, "step": a.step, "next_step_at": a.next_step_at, "closed_at": a.closed_at})),
+        "notifications": notifications,
+    })))
+}
+
+fn user_ref(caller: &Caller, team: &TeamId) -> Option<String> {
+    match &caller.viewer {
+        Viewer::Member { user: Some(u), .. } => Some(format!("{}@{}", u.as_str(), team.as_str())),
+        _ => None,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AckBody {
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+/// `POST /api/products/{id}/acknowledge`
+pub(crate) async fn acknowledge(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Option<Json<AckBody>>,
+) -> AppResult<Json<Value>> {
+    let team = caller.require_authenticated()?.clone();
+    if caller.role() == Some(Role::ReadOnly) || caller.role() == Some(Role::PeerNode) {
+        return Err(AppError::Forbidden(
+            "the read-only role cannot acknowledge".into(),
+        ));
+    }
+    let body = body.map(|b| b.0).unwrap_or(AckBody {
+        state: None,
+        note: None,
+    });
+    let receipt_state: ReceiptState = body
+        .state
+        .as_deref()
+        .unwrap_or("acknowledged")
+        .parse()
+        .map_err(bad)?;
+    if !receipt_state.is_acknowledgement() {
+        return Err(bad("state: acknowledge with acknowledged or actioned"));
+    }
+    let (object, _) = visible_product(&state, &caller, &id).await?;
+    if object.audience.originator.as_ref() == Some(&team) {
+        return Err(AppError::Conflict(
+            "a team does not acknowledge its own product".into(),
+        ));
+    }
+    acknowledge_as(
+        &state,
+        &object,
+        &team,
+        receipt_state,
+        user_ref(&caller, &team),
+        body.note,
+        &caller.actor,
+        "api",
+    )
+    .await?;
+    Ok(Json(
+        json!({"product": id, "team": team, "state": receipt_state.as_str()}),
+    ))
+}
+
+/// Publishes an acknowledgement receipt and audits it.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn acknowledge_as(
+    state: &AppState,
+    object: &StoredObject,
+    team: &TeamId,
+    receipt_state: ReceiptState,
+    by: Option<String>,
+    note: Option<String>,
+    actor: &str,
+    via: &str,
+) -> AppResult<()> {
+    let watch = state.watch()?;
+    vigia_notify::receipts::publish_receipt(watch, object, team, receipt_state, by.clone(), note)
+        .await
+        .map_err(|e| match e {
+            vigia_notify::WatchError::Refused(m) => AppError::BadRequest(m),
+            other => AppError::Internal(other.to_string()),
+        })?;
+    state
+        .audit(
+            actor,
+            "product.acknowledge",
+            Some(object.id.as_str()),
+            "ok",
+            json!({"team": team, "state": receipt_state.as_str(), "by": by, "via": via}),
+        )
+        .await
+}
+
+/// `POST /api/products/{id}/revise`: a new version, by the originator.
+pub(crate) async fn revise_product(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(change): Json<ProductRevision>,
+) -> AppResult<Json<Value>> {
+    let team = caller.require_writer()?.clone();
+    let (object, _) = visible_product(&state, &caller, &id).await?;
+    if object.audience.originator.as_ref() != Some(&team) {
+        return Err(AppError::Forbidden(
+            "only the originating team revises a product".into(),
+        ));
+    }
+    let watch = state.watch()?;
+    let value: Value =
+        serde_json::from_str(&object.raw).map_err(|e| AppError::Internal(e.to_string()))?;
+    let next = revise(&value, &change, watch.clock.now()).map_err(bad)?;
+    let report = ingest_body(&state, &team, next.to_string()).await?;
+    refused(&report)?;
+    let version = next["modified"].clone();
+    state
+        .audit(
+            &caller.actor,
+            "product.revise",
+            Some(&id),
+            "ok",
+            json!({"version": version}),
+        )
+        .await?;
+    Ok(Json(json!({"id": id, "version": version})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FindingBody {
+    text: String,
+    /// Defaults to the product's marking.
+    #[serde(default)]
+    tlp: Option<Tlp>,
+    /// Defaults to the product's audience.
+    #[serde(default)]
+    audience: Option<Distribution>,
+}
+
+/// `POST /api/products/{id}/findings`: joint analysis.
+pub(crate) async fn add_finding(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<FindingBody>,
+) -> AppResult<Response> {
+    let team = caller.require_writer()?.clone();
+    let (object, info) = visible_product(&state, &caller, &id).await?;
+    if info.kind != ProductKind::SuspiciousActivity {
+        return Err(bad(
+            "findings are attached to suspicious-activity warnings (joint analysis)",
+        ));
+    }
+    let text = body.text.trim();
+    if text.is_empty() || text.len() > 100_000 {
+        return Err(bad("text: empty or longer than 100000 bytes"));
+    }
+    let audience = match body.audience {
+        Some(a) => a,
+        None => object.raw_distribution(),
+    };
+    let tlp = body.tlp.unwrap_or(object.tlp);
+    let watch = state.watch()?;
+    let note = finding_to_stix(
+        &new_uuid(),
+        &id,
+        &team,
+        tlp,
+        &audience,
+        text,
+        watch.clock.now(),
+    );
+    let note_id = note["id"].clone();
+    let report = ingest_body(&state, &team, note.to_string()).await?;
+    refused(&report)?;
+    state
+        .audit(
+            &caller.actor,
+            "product.finding",
+            Some(&id),
+            "ok",
+            json!({"note": note_id, "tlp": tlp.label()}),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": note_id, "product": id})),
+    )
+        .into_response())
+}
+
+trait RawDistribution {
+    fn raw_distribution(&self) -> Distribution;
+}
+
+impl RawDistribution for StoredObject {
+    /// The distribution extension as the object carries it.
+    fn raw_distribution(&self) -> Distribution {
+        serde_json::from_str::<Value>(&self.raw)
+            .ok()
+            .and_then(|v| {
+                v.get("extensions")?
+                    .get(vigia_stix::DISTRIBUTION_EXTENSION_ID)
+                    .cloned()
+            })
+            .and_then(|d| serde_json::from_value(d).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// `GET /api/roster`: the caller's team's roster, secrets withheld, with
+/// who is on duty now and the gaps of the coming week.
+pub(crate) async fn get_roster(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> AppResult<Json<Value>> {
+    let team = caller.require_authenticated()?.clone();
+    let watch = state.watch()?;
+    let roster = vigia_notify::project::load_roster(watch, team.as_str())
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(Json(roster_view(&roster, watch.clock.now())))
+}
+
+fn roster_view(roster: &Roster, now: Timestamp) -> Value {
+    let mut shown = roster.clone();
+    for c in &mut shown.contacts {
+        if let Some(w) = &mut c.webhook {
+            w.secret = None;
+        }
+    }
+    let on_duty: Vec<Value> = roster
+        .contacts
+        .iter()
+        .filter(|c| c.on_duty(now) && c.role != vigia_watch::ContactRole::Escalation)
+        .map(|c| json!({"name": c.name, "role": c.role, "phone": c.phone}))
+        .collect();
+    let week = Timestamp::from_unix_micros(now.unix_micros() + 7 * 86_400_000_000).unwrap_or(now);
+    json!({
+        "contacts": shown.contacts,
+        "on_duty_now": on_duty,
+        "gaps_next_7_days": roster.gaps(now, week, 15),
+    })
+}
+
+/// `PUT /api/roster`: replaces the team's roster (admin). Webhook secrets
+/// are sealed at rest; a webhook given without one keeps its old secret or
+/// gets a new one, returned once.
+pub(crate) async fn put_roster(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(mut roster): Json<Roster>,
+) -> AppResult<Json<Value>> {
+    let team = caller.require_admin()?.clone();
+    roster.validate().map_err(bad)?;
+    let watch = state.watch()?;
+    let old = vigia_notify::project::load_roster(watch, team.as_str())
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut new_secrets = BTreeMap::new();
+    for c in &mut roster.contacts {
+        let Some(hook) = &mut c.webhook else { continue };
+        let sealed = match hook.secret.take() {
+            Some(plain) => watch.secrets.seal(&plain),
+            None => match old
+                .contacts
+                .iter()
+                .find(|o| o.name == c.name)
+                .and_then(|o| o.webhook.as_ref())
+                .filter(|w| w.url == hook.url)
+                .and_then(|w| w.secret.clone())
+            {
+                Some(kept) => kept,
+                None => {
+                    let plain = vigia_sign::webhook::new_secret();
+                    let sealed = watch.secrets.seal(&plain);
+                    new_secrets.insert(c.name.clone(), plain);
+                    sealed
+                }
+            },
+        };
+        hook.secret = Some(sealed);
+    }
+    let body = serde_json::to_string(&roster).map_err(|e| AppError::Internal(e.to_string()))?;
+    let now = watch.clock.now();
+    state
+        .store
+        .put_roster(team.as_str(), &body, now.unix_micros())
+        .await?;
+    let view = roster_view(&roster, now);
+    state
+        .audit(
+            &caller.actor,
+            "roster.update",
+            Some(team.as_str()),
+            "ok",
+            json!({"contacts": roster.contacts.len(), "gaps": view["gaps_next_7_days"].as_array().map(Vec::len)}),
+        )
+        .await?;
+    let mut view = view;
+    view["new_webhook_secrets"] = json!(new_secrets);
+    Ok(Json(view))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DrillBody {
+    /// Team ids or country codes; empty means every peer's national team.
+    #[serde(default)]
+    teams: Vec<String>,
+}
+
+/// `POST /api/drills`: sends a reachability drill (an exercise alert) to
+/// national points of contact and records it.
+pub(crate) async fn start_drill(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<DrillBody>,
+) -> AppResult<Response> {
+    let team = caller.require_writer()?.clone();
+    let targets = resolve_teams(&state, &team, &body.teams).await?;
+    let watch = state.watch()?;
+    let now = watch.clock.now();
+    let draft = ProductDraft {
+        kind: ProductKind::Alert,
+        title: format!("Reachability drill {}", now.to_millis_string()),
+        description: "This is a drill. Please acknowledge it to confirm that your point of contact is reachable.".into(),
+        severity: Severity::Low,
+        tlp: Tlp::Green,
+        audience: Distribution {
+            recipient_teams: targets.iter().map(|t| t.as_str().to_owned()).collect(),
+            ..Distribution::default()
+        },
+        embargo: None,
+        cves: vec![],
+        cvss: None,
+        mitigates: vec![],
+        related: vec![],
+        supersedes: None,
+        exercise: true,
+    };
+    let ids = ProductIds {
+        product: new_uuid(),
+        extra: vec![],
+    };
+    let objects = draft.to_stix(&ids, &team, now);
+    let product_id = objects[0]["id"].as_str().unwrap_or_default().to_owned();
+    let report = ingest_body(&state, &team, bundle(&objects)).await?;
+    refused(&report)?;
+    let record = DrillRecord {
+        product_id: product_id.clone(),
+        started_at: now.unix_micros(),
+        started_by: caller.actor.clone(),
+        teams: targets.iter().map(|t| t.as_str().to_owned()).collect(),
+    };
+    state.store.add_drill(&record).await?;
+    state
+        .audit(
+            &caller.actor,
+            "drill.start",
+            Some(&product_id),
+            "ok",
+            json!({"teams": record.teams}),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"drill": product_id, "teams": record.teams})),
+    )
+        .into_response())
+}
+
+async fn resolve_teams(state: &AppState, here: &TeamId, keys: &[String]) -> AppResult<Vec<TeamId>> {
+    let peers = state.store.peers().await?;
+    if keys.is_empty() {
+        return Ok(peers.into_iter().map(|p| p.peer.team_id).collect());
+    }
+    let teams = state.store.list_teams().await?;
+    let mut out = Vec::new();
+    for key in keys {
+        let found = peers
+            .iter()
+            .find(|p| p.peer.team_id.as_str() == key || p.peer.country.eq_ignore_ascii_case(key))
+            .map(|p| p.peer.team_id.clone())
+            .or_else(|| {
+                teams
+                    .iter()
+                    .find(|t| {
+                        &t.id != here && (t.id.as_str() == key || t.name.eq_ignore_ascii_case(key))
+                    })
+                    .map(|t| t.id.clone())
+            })
+            .ok_or_else(|| {
+                bad(format!(
+                    "teams: {key:?} is neither a peer's team id or country nor a team of this node"
+                ))
+            })?;
+        out.push(found);
+    }
+    Ok(out)
+}
+
+/// `GET /api/drills`: every drill with each team's time to acknowledge,
+/// and per team its answered count, median and never-answered drills.
+pub(crate) async fn drills(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> AppResult<Json<Value>> {
+    caller.require_authenticated()?;
+    let history = drill_history(&state.store).await?;
+    Ok(Json(history))
+}
+
+/// The drill history as the API and the CLI show it.
+pub async fn drill_history(store: &vigia_store::Store) -> Result<Value, AppError> {
+    let mut per_team: BTreeMap<String, Vec<Option<f64>>> = BTreeMap::new();
+    let mut drills = Vec::new();
+    for d in store.drills().await? {
+        let receipts = store.receipts(&d.product_id).await?;
+        let mut results = Vec::new();
+        for t in &d.teams {
+            let r = receipts.iter().find(|r| &r.team == t);
+            let ack = r.and_then(|r| r.acknowledged_at.or(r.actioned_at));
+            let secs = ack.map(|a| (a - d.started_at).max(0) as f64 / 1e6);
+            per_team.entry(t.clone()).or_default().push(secs);
+            results.push(json!({
+                "team": t,
+                "delivered": r.and_then(|r| r.delivered_at).is_some(),
+                "seconds_to_acknowledge": secs,
+            }));
+        }
+        drills.push(json!({"drill": d.product_id, "started_at": Timestamp::from_unix_micros(d.started_at).ok(), "results": results}));
+    }
+    let teams: Vec<Value> = per_team
+        .into_iter()
+        .map(|(team, times)| {
+            let mut answered: Vec<f64> = times.iter().flatten().copied().collect();
+            answered.sort_by(f64::total_cmp);
+            let median = (!answered.is_empty()).then(|| answered[answered.len() / 2]);
+            json!({
+                "team": team,
+                "drills": times.len(),
+                "answered": answered.len(),
+                "never_answered": times.len() - answered.len(),
+                "median_seconds_to_acknowledge": median,
+            })
+        })
+        .collect();
+    Ok(json!({"drills": drills, "teams": teams}))
+}
+
+/// `GET /api/watch/assignments`: what waits for this team's
+/// acknowledgement, oldest first, with the escalation clock.
+pub(crate) async fn assignments(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> AppResult<Json<Value>> {
+    let team = caller.require_authenticated()?.clone();
+    let open: Vec<Value> = state
+        .store
+        .open_assignments()
+        .await?
+        .into_iter()
+        .filter(|a| a.team == team.as_str())
+        .map(|a| json!({"product": a.product_id, "severity": a.severity, "arrived_at": a.arrived_at, "step": a.step, "next_step_at": a.next_step_at}))
+        .collect();
+    Ok(Json(json!({"waiting": open})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ClockBody {
+    advance_secs: u64,
+}
+
+/// `POST /api/watch/clock`: moves the watch clock forward, on a node
+/// configured with `watch.manual_clock` (exercises and tests).
+pub(crate) async fn advance_clock(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<ClockBody>,
+) -> AppResult<Json<Value>> {
+    caller.require_admin()?;
+    let watch = state.watch()?;
+    if !watch.settings.manual_clock {
+        return Err(AppError::Forbidden(
+            "the watch clock is the system clock here (watch.manual_clock = false)".into(),
+        ));
+    }
+    if body.advance_secs > 366 * 86_400 {
+        return Err(bad("advance_secs: at most a year"));
+    }
+    watch.clock.advance(body.advance_secs);
+    state
+        .audit(
+            &caller.actor,
+            "watch.clock",
+            None,
+            "ok",
+            json!({"advance_secs": body.advance_secs, "offset_secs": watch.clock.offset_secs()}),
+        )
+        .await?;
+    Ok(Json(
+        json!({"now": watch.clock.now(), "offset_secs": watch.clock.offset_secs()}),
+    ))
+}
