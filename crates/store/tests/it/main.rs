@@ -5,6 +5,7 @@
 //! its own. An unreachable server fails the postgres tests.
 
 mod support;
+mod watch;
 
 mod accounts;
 mod audit;
