@@ -21,6 +21,7 @@
 
 pub mod embargo;
 pub mod escalate;
+pub mod products;
 pub mod project;
 pub mod receipts;
 pub mod send;

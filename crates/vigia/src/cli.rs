@@ -53,6 +53,147 @@ pub(crate) enum Command {
     /// distribution; they are sealed with the node key and delivered to
     /// every peer the marking and the outbound policy entitle.
     Publish(PublishArgs),
+    /// Watch and warning products: alerts, advisories, vulnerability
+    /// notices, suspicious-activity warnings, mitigation guidance, lessons
+    /// learned and best practice.
+    #[command(subcommand)]
+    Product(ProductCommand),
+    /// Acknowledge a product for this node's team; the receipt travels
+    /// back to the originator, signed.
+    Ack(AckArgs),
+    /// This team's duty roster: who is on duty, when, and how to reach them.
+    #[command(subcommand)]
+    Roster(RosterCommand),
+    /// Reachability drill: send a test alert to national points of contact
+    /// and report each one's time to acknowledge (or --history).
+    Drill(DrillArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum ProductCommand {
+    /// Create and publish a product from this node's team.
+    Create(ProductArgs),
+    /// Products known here, newest first.
+    List {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+    /// One product with each recipient team's receipt state.
+    Show {
+        #[command(flatten)]
+        dir: DataDir,
+        id: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ProductArgs {
+    #[command(flatten)]
+    pub(crate) dir: DataDir,
+    /// alert, advisory, vulnerability-notice, suspicious-activity,
+    /// mitigation, lessons-learned or best-practice.
+    #[arg(long)]
+    pub(crate) kind: String,
+    #[arg(long)]
+    pub(crate) title: String,
+    #[arg(long, default_value = "")]
+    pub(crate) description: String,
+    /// critical, high, medium, low or info.
+    #[arg(long)]
+    pub(crate) severity: String,
+    /// clear, green, amber, amber+strict or red.
+    #[arg(long)]
+    pub(crate) tlp: String,
+    /// A recipient team: its id, country code or name.
+    #[arg(long = "to", value_name = "TEAM")]
+    pub(crate) to: Vec<String>,
+    /// A recipient person, USER@TEAM.
+    #[arg(long = "to-user", value_name = "USER@TEAM")]
+    pub(crate) to_user: Vec<String>,
+    #[arg(long = "group", value_name = "NAME")]
+    pub(crate) group: Vec<String>,
+    #[arg(long = "cve", value_name = "CVE-ID")]
+    pub(crate) cve: Vec<String>,
+    #[arg(long, requires = "cvss_score")]
+    pub(crate) cvss_vector: Option<String>,
+    #[arg(long, requires = "cvss_vector")]
+    pub(crate) cvss_score: Option<f64>,
+    /// What mitigation guidance mitigates (STIX ids).
+    #[arg(long = "mitigates", value_name = "ID")]
+    pub(crate) mitigates: Vec<String>,
+    /// Objects the product is about (STIX ids).
+    #[arg(long = "related", value_name = "ID")]
+    pub(crate) related: Vec<String>,
+    /// The product this one replaces.
+    #[arg(long, value_name = "ID")]
+    pub(crate) supersedes: Option<String>,
+    /// Advance notification: until this RFC 3339 time only the named
+    /// audience has it, then it widens to --widen-to (or, with none, to
+    /// everyone the marking allows).
+    #[arg(long, value_name = "TIME")]
+    pub(crate) embargo_until: Option<String>,
+    #[arg(long = "widen-to", value_name = "TEAM", requires = "embargo_until")]
+    pub(crate) widen_to: Vec<String>,
+    #[arg(
+        long = "widen-to-group",
+        value_name = "NAME",
+        requires = "embargo_until"
+    )]
+    pub(crate) widen_to_group: Vec<String>,
+    /// An exercise, not a real event.
+    #[arg(long)]
+    pub(crate) exercise: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct AckArgs {
+    #[command(flatten)]
+    pub(crate) dir: DataDir,
+    /// The product's id.
+    pub(crate) id: String,
+    /// acknowledged or actioned.
+    #[arg(long, default_value = "acknowledged")]
+    pub(crate) state: String,
+    #[arg(long)]
+    pub(crate) note: Option<String>,
+    /// The person acknowledging (a user of this node).
+    #[arg(long)]
+    pub(crate) user: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum RosterCommand {
+    /// Show the roster (secrets withheld), who is on duty now and the gaps
+    /// of the coming week.
+    Show {
+        #[command(flatten)]
+        dir: DataDir,
+    },
+    /// Replace the roster with FILE (JSON: {"contacts": […]}).
+    Set {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct DrillArgs {
+    #[command(flatten)]
+    pub(crate) dir: DataDir,
+    /// Teams to drill (team id or country code), comma-separated; default:
+    /// every peer.
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) teams: Vec<String>,
+    /// Wait up to SECS for acknowledgements and report them.
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    pub(crate) wait: u64,
+    /// Show every drill's results and each team's record instead.
+    #[arg(long)]
+    pub(crate) history: bool,
 }
 
 #[derive(Subcommand, Debug)]

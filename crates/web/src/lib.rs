@@ -40,7 +40,6 @@ pub use auth::Caller;
 pub use error::{AppError, AppResult};
 pub use routes::admin::{new_team_id, parse_country};
 pub use routes::tokens::{create_token, TokenRequest};
-pub use routes::watch::drill_history;
 pub use state::{AppState, Limits, NodeContext, TaxiiSettings};
 
 /// Every route of the node.

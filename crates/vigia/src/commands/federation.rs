@@ -193,7 +193,7 @@ pub(crate) async fn peer_remove(store: &Store, key: &str) -> anyhow::Result<Exit
 }
 
 /// A team by id, country code (its national team) or name.
-fn resolve_team(teams: &[TeamRecord], key: &str) -> anyhow::Result<TeamId> {
+pub(crate) fn resolve_team(teams: &[TeamRecord], key: &str) -> anyhow::Result<TeamId> {
     if let Ok(id) = TeamId::parse(key) {
         return Ok(id);
     }

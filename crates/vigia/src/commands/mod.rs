@@ -148,6 +148,22 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (config, store) = open(&dir).await?;
             federation::publish(&config, &store, &dir, args).await
         }
+        Command::Product(cmd) => {
+            telemetry::init_logs(LogFormat::Text, "warn");
+            watch::product(cmd).await
+        }
+        Command::Ack(args) => {
+            telemetry::init_logs(LogFormat::Text, "warn");
+            watch::ack(args).await
+        }
+        Command::Roster(cmd) => {
+            telemetry::init_logs(LogFormat::Text, "warn");
+            watch::roster(cmd).await
+        }
+        Command::Drill(args) => {
+            telemetry::init_logs(LogFormat::Text, "warn");
+            watch::drill(args).await
+        }
     }
 }
 

@@ -594,3 +594,91 @@ fn an_sse_client_that_reconnects_with_last_event_id_misses_nothing_and_sees_only
         "nothing missed, nothing it may not see"
     );
 }
+
+#[test]
+fn the_cli_sets_a_roster_with_its_gaps_publishes_a_notice_and_acknowledges_it() {
+    use crate::helpers::{run, stderr, stdout};
+    let smtp = SmtpSink::start();
+    let origin = net_node_full("AR", None, &watch_toml(&smtp, ""));
+    let recipient = net_node_full("CL", None, &watch_toml(&smtp, ""));
+    peer(&origin, &recipient);
+    let file = std::env::temp_dir().join(format!("roster-{}.json", uuid::Uuid::new_v4()));
+    let roster = json!({"contacts": [{"name": "Day desk", "role": "primary", "email": "day@csirt.cl.test",
+        "windows": [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "18:00", "tz": "America/Santiago"}]}]});
+    std::fs::write(&file, roster.to_string()).unwrap();
+    let out = run(&[
+        "roster",
+        "set",
+        "--data-dir",
+        recipient.dir(),
+        file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("GAP: nobody on duty"),
+        "{}",
+        stdout(&out)
+    );
+    let bad = run(&[
+        "product",
+        "create",
+        "--data-dir",
+        origin.dir(),
+        "--kind",
+        "vulnerability-notice",
+        "--title",
+        "x",
+        "--severity",
+        "high",
+        "--tlp",
+        "green",
+    ]);
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("at least one CVE"),
+        "{}",
+        stderr(&bad)
+    );
+    let out = run(&[
+        "product",
+        "create",
+        "--data-dir",
+        origin.dir(),
+        "--kind",
+        "vulnerability-notice",
+        "--title",
+        "Critical flaw in border routers",
+        "--severity",
+        "critical",
+        "--tlp",
+        "amber",
+        "--to",
+        "CL",
+        "--cve",
+        "CVE-2026-40001",
+        "--cvss-vector",
+        "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        "--cvss-score",
+        "9.8",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let id = stdout(&out).split_whitespace().nth(1).unwrap().to_owned();
+    eventually(20, "the notice reaches the recipient", || {
+        recipient.stored_ids().contains(&id)
+    });
+    let out = run(&[
+        "ack",
+        "--data-dir",
+        recipient.dir(),
+        &id,
+        "--state",
+        "actioned",
+        "--note",
+        "routers patched",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    eventually(20, "the originator sees it actioned", || {
+        let out = run(&["product", "show", "--data-dir", origin.dir(), &id]);
+        stdout(&out).contains("routers patched")
+    });
+}

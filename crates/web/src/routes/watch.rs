@@ -2,8 +2,6 @@
 //! findings, duty rosters, drills and the watch clock. The live stream is
 //! in `stream`, acknowledgement links in `ack`.
 
-use std::collections::BTreeMap;
-
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -12,12 +10,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use vigia_policy::{may_view, Role, TeamId, Viewer};
 use vigia_stix::{Distribution, Timestamp, Tlp};
-use vigia_store::{DrillRecord, Embargo, StoredObject};
+use vigia_store::StoredObject;
 use vigia_watch::product::{revise, ProductRevision};
-use vigia_watch::{
-    finding_to_stix, ProductDraft, ProductIds, ProductInfo, ProductKind, ReceiptState, Roster,
-    Severity,
-};
+use vigia_watch::{finding_to_stix, ProductDraft, ProductInfo, ProductKind, ReceiptState, Roster};
 
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
@@ -51,11 +46,6 @@ async fn visible_product(
     Ok((object, info))
 }
 
-fn bundle(objects: &[Value]) -> String {
-    json!({"type": "bundle", "id": format!("bundle--{}", new_uuid()), "objects": objects})
-        .to_string()
-}
-
 /// Stores what an ingest refused as a 422 naming each failure.
 fn refused(report: &vigia_store::ingest::IngestReport) -> AppResult<()> {
     if report.failures.is_empty() {
@@ -67,6 +57,14 @@ fn refused(report: &vigia_store::ingest::IngestReport) -> AppResult<()> {
     })
 }
 
+fn watch_error(e: vigia_notify::WatchError) -> AppError {
+    match e {
+        vigia_notify::WatchError::Refused(m) => AppError::BadRequest(m),
+        vigia_notify::WatchError::Store(e) => AppError::from(e),
+        other => AppError::Internal(other.to_string()),
+    }
+}
+
 /// `POST /api/products`
 pub(crate) async fn create(
     State(state): State<AppState>,
@@ -75,48 +73,19 @@ pub(crate) async fn create(
 ) -> AppResult<Response> {
     let team = caller.require_writer()?.clone();
     let watch = state.watch()?;
-    let now = watch.clock.now();
-    draft.validate(now).map_err(bad)?;
-    let ids = ProductIds {
-        product: new_uuid(),
-        extra: (0..draft.cves.len().max(draft.mitigates.len()))
-            .map(|_| new_uuid())
-            .collect(),
-    };
-    let objects = draft.to_stix(&ids, &team, now);
-    let product_id = objects[0]["id"].as_str().unwrap_or_default().to_owned();
-    let report = ingest_body(&state, &team, bundle(&objects)).await?;
-    refused(&report)?;
-    if let Some(e) = &draft.embargo {
-        state
-            .store
-            .add_embargo(&Embargo {
-                product_id: product_id.clone(),
-                widen_at: e.until.unix_micros(),
-                widen_to: serde_json::to_string(&e.widen_to).unwrap_or_default(),
-            })
-            .await?;
-    }
-    let queued: usize = report.stored.iter().map(|o| o.queued_for.len()).sum();
+    let published = vigia_notify::products::publish_product(watch, &team, &draft)
+        .await
+        .map_err(watch_error)?;
     state
         .audit(
             &caller.actor,
             "product.create",
-            Some(&product_id),
+            Some(&published.id),
             "ok",
-            json!({"kind": draft.kind.as_str(), "severity": draft.severity.as_str(), "tlp": draft.tlp.label(), "embargo_until": draft.embargo.as_ref().map(|e| e.until), "queued": queued}),
+            json!({"kind": draft.kind.as_str(), "severity": draft.severity.as_str(), "tlp": draft.tlp.label(), "embargo_until": published.embargo_until, "queued": published.queued_for_peers}),
         )
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "id": product_id,
-            "objects": report.stored.iter().map(|o| &o.id).collect::<Vec<_>>(),
-            "queued_for_peers": queued,
-            "embargo_until": draft.embargo.as_ref().map(|e| e.until),
-        })),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(published)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -483,50 +452,18 @@ fn roster_view(roster: &Roster, now: Timestamp) -> Value {
 }
 
 /// `PUT /api/roster`: replaces the team's roster (admin). Webhook secrets
-/// are sealed at rest; a webhook given without one keeps its old secret or
-/// gets a new one, returned once.
+/// are sealed at rest; one generated here is returned once.
 pub(crate) async fn put_roster(
     State(state): State<AppState>,
     caller: Caller,
-    Json(mut roster): Json<Roster>,
+    Json(roster): Json<Roster>,
 ) -> AppResult<Json<Value>> {
     let team = caller.require_admin()?.clone();
-    roster.validate().map_err(bad)?;
     let watch = state.watch()?;
-    let old = vigia_notify::project::load_roster(watch, team.as_str())
+    let (roster, new_secrets) = vigia_notify::products::store_roster(watch, &team, roster)
         .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let mut new_secrets = BTreeMap::new();
-    for c in &mut roster.contacts {
-        let Some(hook) = &mut c.webhook else { continue };
-        let sealed = match hook.secret.take() {
-            Some(plain) => watch.secrets.seal(&plain),
-            None => match old
-                .contacts
-                .iter()
-                .find(|o| o.name == c.name)
-                .and_then(|o| o.webhook.as_ref())
-                .filter(|w| w.url == hook.url)
-                .and_then(|w| w.secret.clone())
-            {
-                Some(kept) => kept,
-                None => {
-                    let plain = vigia_sign::webhook::new_secret();
-                    let sealed = watch.secrets.seal(&plain);
-                    new_secrets.insert(c.name.clone(), plain);
-                    sealed
-                }
-            },
-        };
-        hook.secret = Some(sealed);
-    }
-    let body = serde_json::to_string(&roster).map_err(|e| AppError::Internal(e.to_string()))?;
-    let now = watch.clock.now();
-    state
-        .store
-        .put_roster(team.as_str(), &body, now.unix_micros())
-        .await?;
-    let view = roster_view(&roster, now);
+        .map_err(watch_error)?;
+    let mut view = roster_view(&roster, watch.clock.now());
     state
         .audit(
             &caller.actor,
@@ -536,7 +473,6 @@ pub(crate) async fn put_roster(
             json!({"contacts": roster.contacts.len(), "gaps": view["gaps_next_7_days"].as_array().map(Vec::len)}),
         )
         .await?;
-    let mut view = view;
     view["new_webhook_secrets"] = json!(new_secrets);
     Ok(Json(view))
 }
@@ -559,52 +495,22 @@ pub(crate) async fn start_drill(
     let team = caller.require_writer()?.clone();
     let targets = resolve_teams(&state, &team, &body.teams).await?;
     let watch = state.watch()?;
-    let now = watch.clock.now();
-    let draft = ProductDraft {
-        kind: ProductKind::Alert,
-        title: format!("Reachability drill {}", now.to_millis_string()),
-        description: "This is a drill. Please acknowledge it to confirm that your point of contact is reachable.".into(),
-        severity: Severity::Low,
-        tlp: Tlp::Green,
-        audience: Distribution {
-            recipient_teams: targets.iter().map(|t| t.as_str().to_owned()).collect(),
-            ..Distribution::default()
-        },
-        embargo: None,
-        cves: vec![],
-        cvss: None,
-        mitigates: vec![],
-        related: vec![],
-        supersedes: None,
-        exercise: true,
-    };
-    let ids = ProductIds {
-        product: new_uuid(),
-        extra: vec![],
-    };
-    let objects = draft.to_stix(&ids, &team, now);
-    let product_id = objects[0]["id"].as_str().unwrap_or_default().to_owned();
-    let report = ingest_body(&state, &team, bundle(&objects)).await?;
-    refused(&report)?;
-    let record = DrillRecord {
-        product_id: product_id.clone(),
-        started_at: now.unix_micros(),
-        started_by: caller.actor.clone(),
-        teams: targets.iter().map(|t| t.as_str().to_owned()).collect(),
-    };
-    state.store.add_drill(&record).await?;
+    let published = vigia_notify::products::start_drill(watch, &team, &targets, &caller.actor)
+        .await
+        .map_err(watch_error)?;
+    let teams: Vec<&str> = targets.iter().map(|t| t.as_str()).collect();
     state
         .audit(
             &caller.actor,
             "drill.start",
-            Some(&product_id),
+            Some(&published.id),
             "ok",
-            json!({"teams": record.teams}),
+            json!({"teams": teams}),
         )
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"drill": product_id, "teams": record.teams})),
+        Json(json!({"drill": published.id, "teams": teams})),
     )
         .into_response())
 }
@@ -646,46 +552,10 @@ pub(crate) async fn drills(
     caller: Caller,
 ) -> AppResult<Json<Value>> {
     caller.require_authenticated()?;
-    let history = drill_history(&state.store).await?;
+    let history = vigia_notify::products::drill_history(&state.store)
+        .await
+        .map_err(watch_error)?;
     Ok(Json(history))
-}
-
-/// The drill history as the API and the CLI show it.
-pub async fn drill_history(store: &vigia_store::Store) -> Result<Value, AppError> {
-    let mut per_team: BTreeMap<String, Vec<Option<f64>>> = BTreeMap::new();
-    let mut drills = Vec::new();
-    for d in store.drills().await? {
-        let receipts = store.receipts(&d.product_id).await?;
-        let mut results = Vec::new();
-        for t in &d.teams {
-            let r = receipts.iter().find(|r| &r.team == t);
-            let ack = r.and_then(|r| r.acknowledged_at.or(r.actioned_at));
-            let secs = ack.map(|a| (a - d.started_at).max(0) as f64 / 1e6);
-            per_team.entry(t.clone()).or_default().push(secs);
-            results.push(json!({
-                "team": t,
-                "delivered": r.and_then(|r| r.delivered_at).is_some(),
-                "seconds_to_acknowledge": secs,
-            }));
-        }
-        drills.push(json!({"drill": d.product_id, "started_at": Timestamp::from_unix_micros(d.started_at).ok(), "results": results}));
-    }
-    let teams: Vec<Value> = per_team
-        .into_iter()
-        .map(|(team, times)| {
-            let mut answered: Vec<f64> = times.iter().flatten().copied().collect();
-            answered.sort_by(f64::total_cmp);
-            let median = (!answered.is_empty()).then(|| answered[answered.len() / 2]);
-            json!({
-                "team": team,
-                "drills": times.len(),
-                "answered": answered.len(),
-                "never_answered": times.len() - answered.len(),
-                "median_seconds_to_acknowledge": median,
-            })
-        })
-        .collect();
-    Ok(json!({"drills": drills, "teams": teams}))
 }
 
 /// `GET /api/watch/assignments`: what waits for this team's
