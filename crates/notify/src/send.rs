@@ -29,16 +29,16 @@ impl Mailer {
         let from = s
             .from
             .parse()
-            .map_err(|e| format!("watch.smtp.from {:?}: {e}", s.from))?;
+            .map_err(|e| format!("key `watch.smtp.from`: {:?} is not a mailbox (quote a display name with parentheses): {e}", s.from))?;
         let builder = match s.security.as_str() {
             "none" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host),
             "tls" => AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host)
-                .map_err(|e| format!("watch.smtp.host {:?}: {e}", s.host))?,
+                .map_err(|e| format!("key `watch.smtp.host`: {:?}: {e}", s.host))?,
             "starttls" => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host)
-                .map_err(|e| format!("watch.smtp.host {:?}: {e}", s.host))?,
+                .map_err(|e| format!("key `watch.smtp.host`: {:?}: {e}", s.host))?,
             other => {
                 return Err(format!(
-                    "watch.smtp.security {other:?}: use starttls, tls or none"
+                    "key `watch.smtp.security`: {other:?} is not starttls, tls or none"
                 ))
             }
         };

@@ -57,7 +57,7 @@ pub(crate) enum Command {
     /// notices, suspicious-activity warnings, mitigation guidance, lessons
     /// learned and best practice.
     #[command(subcommand)]
-    Product(ProductCommand),
+    Product(Box<ProductCommand>),
     /// Acknowledge a product for this node's team; the receipt travels
     /// back to the originator, signed.
     Ack(AckArgs),
@@ -72,7 +72,7 @@ pub(crate) enum Command {
 #[derive(Subcommand, Debug)]
 pub(crate) enum ProductCommand {
     /// Create and publish a product from this node's team.
-    Create(ProductArgs),
+    Create(Box<ProductArgs>),
     /// Products known here, newest first.
     List {
         #[command(flatten)]

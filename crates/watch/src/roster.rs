@@ -301,10 +301,12 @@ impl Roster {
         let (start, end) = (from.unix_micros(), to.unix_micros());
         let mut gaps = Vec::new();
         let mut open: Option<i64> = None;
-        let mut m = start;
+        // Checks on the step's grid (whole quarter hours), so reported
+        // gaps start and end where windows do.
+        let mut m = start - start.rem_euclid(step);
         while m < end {
             match (covered(m), open) {
-                (false, None) => open = Some(m),
+                (false, None) => open = Some(m.max(start)),
                 (true, Some(s)) => {
                     gaps.push((s, m));
                     open = None;

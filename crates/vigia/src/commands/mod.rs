@@ -150,7 +150,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Product(cmd) => {
             telemetry::init_logs(LogFormat::Text, "warn");
-            watch::product(cmd).await
+            watch::product(*cmd).await
         }
         Command::Ack(args) => {
             telemetry::init_logs(LogFormat::Text, "warn");

@@ -54,7 +54,7 @@ fn build(
         .as_ref()
         .map(|s| vigia_notify::send::Mailer::new(s, timeout))
         .transpose()
-        .map_err(|e| anyhow::anyhow!("invalid configuration: key `{e}"))?;
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
     let http = reqwest::Client::builder()
         .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
@@ -137,7 +137,7 @@ async fn distribution(
 
 pub(crate) async fn product(cmd: ProductCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        ProductCommand::Create(args) => create(args).await,
+        ProductCommand::Create(args) => create(*args).await,
         ProductCommand::List { dir, limit } => {
             let (w, _) = offline(&dir.data_dir).await?;
             for p in w.store.products(limit.clamp(1, 1000)).await? {

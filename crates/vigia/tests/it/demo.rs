@@ -108,6 +108,19 @@ fn the_demo_runs_a_network_plays_the_scenario_and_stops_cleanly() {
         "the embargo held"
     );
 
+    // Watch and warning: the critical alert was acknowledged and its
+    // originator saw it; the drill answered; duty desks got e-mail.
+    assert!(
+        text.contains("MX   acknowledged (\"segments isolated\")"),
+        "{text}"
+    );
+    assert!(
+        text.contains("acknowledged in"),
+        "the drill reports times:\n{text}"
+    );
+    let mails = std::fs::read_dir(dir.path().join("mail")).unwrap().count();
+    assert!(mails >= 2, "the duty desks' e-mail is caught ({mails})");
+
     let pid = child.id().to_string();
     assert!(Command::new("kill")
         .args(["-TERM", &pid])

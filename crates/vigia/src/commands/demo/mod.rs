@@ -6,6 +6,7 @@
 //! federation path, and stopped cleanly on Ctrl-C. Everything lives in one
 //! data directory, reused on the next run.
 
+mod mail;
 mod scenario;
 mod seed;
 
@@ -235,9 +236,18 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     std::fs::write(&plan_path, serde_json::to_string_pretty(&sites)?)?;
 
     let started = std::time::Instant::now();
+    // Duty officers' e-mail lands in DIR/mail, through a real SMTP
+    // listener on loopback, just below the Secretariat's port.
+    let mail_port = args.base_port.saturating_sub(1);
+    let mail_dir = data_dir.join("mail");
+    std::fs::create_dir_all(&mail_dir)?;
+    let catcher = tokio::net::TcpListener::bind(("127.0.0.1", mail_port))
+        .await
+        .with_context(|| format!("cannot listen on 127.0.0.1:{mail_port} for the demo's mail catcher; choose another --base-port"))?;
+    let mail_task = tokio::spawn(mail::run(catcher, mail_dir.clone()));
     let mut creds = load_credentials(&data_dir);
     for site in &sites {
-        seed::init_site(site, &mut creds).await?;
+        seed::init_site(site, &mut creds, mail_port).await?;
     }
     save_credentials(&data_dir, &creds)?;
     let mut children = Vec::new();
@@ -257,6 +267,11 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         println!("Reusing {} (add --fresh to start over)", data_dir.display());
     }
     print_summary(&sites, &creds, started.elapsed());
+    println!(
+        "E-mail to duty officers (alerts, escalations, acknowledgement links) is caught in {}",
+        mail_dir.display()
+    );
+    println!();
     let result = if args.scenario {
         scenario::play(&sites).await
     } else {
@@ -273,6 +288,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     for (site, child) in &mut children {
         stop(site, child).await;
     }
+    mail_task.abort();
     println!("All nodes stopped. Data kept in {}", data_dir.display());
     result.map(|_| ExitCode::SUCCESS)
 }

@@ -8,6 +8,7 @@ use vigia_stix::StixId;
 use vigia_store::Store;
 
 use super::seed::{publish, report};
+use super::vigia_ok;
 use super::Site;
 
 struct Watch {
@@ -174,18 +175,75 @@ pub(super) async fn play(sites: &[Site]) -> anyhow::Result<()> {
     reach(&watches, &alert, &others, &[], t).await?;
 
     println!(
-        "  4. Acknowledgements: each peer node's receipt of the alert, as {} sees it",
-        c(origin)
+        "  4. {} sends a CRITICAL alert to {} and {} (TLP:AMBER); their duty desks are e-mailed, {} acknowledges",
+        c(origin),
+        c(a),
+        c(b),
+        c(a)
     );
-    for d in watches[origin].store.deliveries(&id_of(&alert)).await? {
+    let t = Instant::now();
+    let out = vigia_ok(&[
+        "product",
+        "create",
+        "--data-dir",
+        sites[origin].dir_str(),
+        "--kind",
+        "alert",
+        "--severity",
+        "critical",
+        "--tlp",
+        "amber",
+        "--title",
+        "Ransomware encrypting hospital systems now",
+        "--description",
+        "Isolate affected segments; indicators follow.",
+        "--to",
+        &team(a)?,
+        "--to",
+        &team(b)?,
+    ])
+    .await?;
+    let alert_id = out.split_whitespace().nth(1).unwrap_or_default().to_owned();
+    let receipts = |i: usize| {
+        let store = watches[origin].store.clone();
+        let (id, team) = (alert_id.clone(), teams[i].clone());
+        async move {
+            let r = store.receipts(&id).await.ok()?;
+            r.into_iter().find(|r| r.team == team)
+        }
+    };
+    for i in [a, b] {
+        wait_for(|| async { receipts(i).await.is_some_and(|r| r.delivered_at.is_some()) }).await?;
         println!(
-            "      {:<40} {} after {} attempt(s)",
-            d.peer_name.unwrap_or(d.peer),
-            d.state,
-            d.attempts
+            "      {:<4} delivered to its node and duty desk notified after {:>6.0} ms",
+            c(i),
+            t.elapsed().as_secs_f64() * 1e3
         );
     }
-    println!("      (a person's acknowledgement on duty arrives with watch and warning)");
+    vigia_ok(&[
+        "ack",
+        "--data-dir",
+        sites[a].dir_str(),
+        &alert_id,
+        "--user",
+        "duty",
+        "--note",
+        "segments isolated",
+    ])
+    .await?;
+    wait_for(|| async {
+        receipts(a)
+            .await
+            .is_some_and(|r| r.acknowledged_at.is_some())
+    })
+    .await?;
+    println!(
+        "      {:<4} acknowledged (\"segments isolated\"); {} sees it after {:>6.0} ms",
+        c(a),
+        c(origin),
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    println!("      {:<4} has not acknowledged: its backup is called after 2 min, its head of team after 4 (demo timings)", c(b));
 
     println!("  5. {} holds a vulnerability advisory under embargo for {} (TLP:AMBER+STRICT), then widens it to the network", c(a), c(origin));
     let mut advisory = report(
@@ -236,6 +294,64 @@ pub(super) async fn play(sites: &[Site]) -> anyhow::Result<()> {
     .await?;
     reach(&watches, &public, &everyone[1..], &[], t).await?;
 
+    println!("  7. The Secretariat runs a reachability drill of every national point of contact");
+    let out = vigia_ok(&["drill", "--data-dir", sites[0].dir_str()]).await?;
+    let drill_id = out.split_whitespace().nth(1).unwrap_or_default().to_owned();
+    let silent: Vec<usize> = (1..sites.len())
+        .filter(|&i| sites[i].coverage == super::Coverage::Neither)
+        .collect();
+    for i in 1..sites.len() {
+        if silent.contains(&i) {
+            continue;
+        }
+        let store = watches[i].store.clone();
+        let id = drill_id.clone();
+        wait_for(|| async { store.latest_object(&id).await.ok().flatten().is_some() }).await?;
+        vigia_ok(&[
+            "ack",
+            "--data-dir",
+            sites[i].dir_str(),
+            &drill_id,
+            "--user",
+            "duty",
+        ])
+        .await?;
+    }
+    let store = watches[0].store.clone();
+    let answered = sites.len() - 1 - silent.len();
+    wait_for(|| async {
+        store
+            .receipts(&drill_id)
+            .await
+            .is_ok_and(|r| r.iter().filter(|r| r.acknowledged_at.is_some()).count() >= answered)
+    })
+    .await?;
+    let started = store
+        .drills()
+        .await?
+        .into_iter()
+        .find(|d| d.product_id == drill_id)
+        .map(|d| d.started_at)
+        .unwrap_or(0);
+    let receipts = store.receipts(&drill_id).await?;
+    for (i, team) in teams.iter().enumerate().skip(1) {
+        match receipts.iter().find(|r| &r.team == team).and_then(|r| r.acknowledged_at) {
+            Some(at) => println!("      {:<4} acknowledged in {:>5.1} s", c(i), (at - started) as f64 / 1e6),
+            None => println!("      {:<4} NOT acknowledged (never-answered teams show in `vigia drill --history`)", c(i)),
+        }
+    }
+
+    if let Some(&gap) = silent.first() {
+        println!(
+            "  8. {}'s duty roster has gaps (office hours only), reported by `vigia roster show`:",
+            c(gap)
+        );
+        let out = vigia_ok(&["roster", "show", "--data-dir", sites[gap].dir_str()]).await?;
+        for line in out.lines().filter(|l| l.starts_with("GAP")).take(3) {
+            println!("      {line}");
+        }
+    }
+
     for w in watches {
         w.store.close().await;
     }
@@ -244,4 +360,20 @@ pub(super) async fn play(sites: &[Site]) -> anyhow::Result<()> {
         total.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Polls `done` every 100 ms for up to 30 s.
+async fn wait_for<F, Fut>(mut done: F) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if done().await {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("timed out after 30 s")
 }

@@ -13,7 +13,11 @@ use vigia_store::{NewTeam, TeamKind};
 use super::{vigia, vigia_ok, Coverage, Credentials, Site};
 
 /// Creates the node's directory with `vigia init` unless it exists.
-pub(super) async fn init_site(site: &Site, creds: &mut Credentials) -> anyhow::Result<()> {
+pub(super) async fn init_site(
+    site: &Site,
+    creds: &mut Credentials,
+    mail_port: u16,
+) -> anyhow::Result<()> {
     if site.dir.join("vigia.toml").exists() {
         return Ok(());
     }
@@ -51,6 +55,13 @@ pub(super) async fn init_site(site: &Site, creds: &mut Credentials) -> anyhow::R
     writeln!(
         config,
         "\n# vigia demo: federate quickly on loopback.\n[federation]\npull_interval_secs = 5\nretry_base_ms = 250\nretry_max_secs = 10"
+    )?;
+    // Escalate within minutes, so a watcher sees it; mail to the catcher.
+    writeln!(
+        config,
+        "\n[watch]\n[watch.escalation]\ncritical_secs = 120\nhigh_secs = 600\n[watch.smtp]\nhost = \"127.0.0.1\"\nport = {mail_port}\nsecurity = \"none\"\nfrom = \"{} duty desk <watch@{}.demo.test>\"",
+        site.team_name.replace(['"', '(', ')'], ""),
+        site.country.to_lowercase()
     )?;
     Ok(())
 }
@@ -165,6 +176,54 @@ pub(crate) fn report(kind: &str, name: &str, description: &str) -> Value {
     })
 }
 
+/// An IANA time zone for the demo's rosters.
+fn time_zone(country: &str) -> &'static str {
+    match country {
+        "US" => "America/New_York",
+        "BR" => "America/Sao_Paulo",
+        "MX" => "America/Mexico_City",
+        "CR" => "America/Costa_Rica",
+        "JM" => "America/Jamaica",
+        "HT" => "America/Port-au-Prince",
+        "AR" => "America/Argentina/Buenos_Aires",
+        "CL" => "America/Santiago",
+        "CO" => "America/Bogota",
+        "PE" => "America/Lima",
+        "CA" => "America/Toronto",
+        _ => "America/Panama",
+    }
+}
+
+/// A duty roster: a 24/7 desk for teams with a CSIRT; office hours only
+/// (so the gaps show) for a state with neither CSIRT nor point of contact.
+async fn roster(site: &Site) -> anyhow::Result<()> {
+    let tz = time_zone(&site.country);
+    let cc = site.country.to_lowercase();
+    let desk_hours = match site.coverage {
+        super::Coverage::Neither => {
+            json!([{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "17:00", "tz": tz}])
+        }
+        _ => json!([]),
+    };
+    let roster = json!({"contacts": [
+        {"name": "Duty desk", "role": "primary", "user": "duty", "email": format!("duty@{cc}.demo.test"), "phone": "+1 555 0100", "windows": desk_hours},
+        {"name": "Backup analyst", "role": "backup", "user": "analyst", "email": format!("analyst@{cc}.demo.test"),
+         "windows": [{"days": [], "start": "07:00", "end": "23:00", "tz": tz}]},
+        {"name": "Head of team", "role": "escalation", "user": "admin", "email": format!("head@{cc}.demo.test")},
+    ]});
+    let file = site.dir.join("roster.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&roster)?)?;
+    vigia_ok(&[
+        "roster",
+        "set",
+        "--data-dir",
+        site.dir_str(),
+        file.to_str().unwrap_or_default(),
+    ])
+    .await?;
+    Ok(())
+}
+
 /// Peerings, people, client teams, sharing groups and a history of
 /// products at every marking, all through the real paths.
 pub(super) async fn seed(
@@ -208,6 +267,9 @@ pub(super) async fn seed(
         add_user(s, "duty", "duty-officer", creds).await?;
         add_user(s, "analyst", "analyst", creds).await?;
         client_team(s).await?;
+    }
+    for s in sites {
+        roster(s).await?;
     }
     let groups = sharing_groups(&sites[0], national, &teams[1..]).await?;
     announce_groups(sites, &groups).await?;
