@@ -30,7 +30,9 @@ pub struct StreamEvent {
     /// `product`, `receipt` or `finding`.
     pub event: &'static str,
     pub audience: Audience,
-    pub data: Value,
+    /// The whole SSE frame (`id:`, `event:`, `data:`), formatted once and
+    /// shared by every subscriber.
+    pub frame: bytes::Bytes,
 }
 
 /// Events broadcast together, with the sharing groups they are judged by.
@@ -120,11 +122,14 @@ pub fn to_event(o: &StoredObject) -> Option<StreamEvent> {
     } else {
         return None;
     };
+    let id = o.date_added.unix_micros();
+    // serde_json writes no newlines, so the data fits one `data:` line.
+    let frame = format!("id: {id}\nevent: {event}\ndata: {data}\n\n");
     Some(StreamEvent {
-        id: o.date_added.unix_micros(),
+        id,
         event,
         audience: o.audience.clone(),
-        data,
+        frame: bytes::Bytes::from(frame),
     })
 }
 

@@ -682,3 +682,55 @@ fn the_cli_sets_a_roster_with_its_gaps_publishes_a_notice_and_acknowledges_it() 
         stdout(&out).contains("routers patched")
     });
 }
+
+#[test]
+fn a_red_alert_is_mailed_only_to_its_named_recipients_and_never_put_in_a_webhook_body() {
+    let smtp = SmtpSink::start();
+    let hook = WebhookSink::start();
+    let origin = net_node_full("GT", None, &watch_toml(&smtp, ""));
+    let recipient = net_node_full("SV", None, &watch_toml(&smtp, ""));
+    peer(&origin, &recipient);
+    let admin_r = recipient.token("admin", &["--user", "admin"]);
+    let mut named =
+        json!({"name": "Named", "role": "primary", "user": "duty", "email": "named@cert.sv.test"});
+    named["webhook"] = json!({"url": hook.url, "secret": hook.secret, "allow_amber": true});
+    let other = json!({"name": "Other", "role": "primary", "user": "admin", "email": "other@cert.sv.test",
+        "webhook": {"url": hook.url, "secret": hook.secret, "allow_amber": true}});
+    assert_eq!(
+        put(
+            &recipient,
+            "/api/roster",
+            &admin_r,
+            &json!({"contacts": [named, other]})
+        )
+        .0,
+        200
+    );
+    let writer = origin.token("analyst", &["--user", "admin"]);
+    let red = json!({"kind": "alert", "title": "Named source compromised", "description": "RED detail",
+        "severity": "critical", "tlp": "red", "audience": {"recipient_users": [format!("duty@{}", recipient.team)]}});
+    let (status, created) = post(&origin, "/api/products", &writer, &red);
+    assert_eq!(status, 201, "{created}");
+    eventually(20, "the named recipient's e-mail", || {
+        !smtp.to("named@").is_empty()
+    });
+    eventually(20, "the named recipient's webhook", || {
+        !hook.all().is_empty()
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        smtp.to("other@").is_empty(),
+        "a RED e-mail goes to named recipients only"
+    );
+    let hooks = hook.all();
+    assert_eq!(
+        hooks.len(),
+        1,
+        "only the named recipient's webhook: {hooks:?}"
+    );
+    assert!(
+        hooks[0].body["data"].get("title").is_none()
+            && !hooks[0].body.to_string().contains("RED detail")
+    );
+    assert!(smtp.to("named@")[0].data.contains("RED detail"));
+}

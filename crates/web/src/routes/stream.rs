@@ -8,11 +8,12 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
+use axum::http::header;
 use axum::http::HeaderMap;
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures_util::stream::{self, Stream};
+use futures_util::stream;
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::broadcast;
@@ -33,26 +34,22 @@ struct Subscriber {
     store: Store,
     viewer: Viewer,
     rx: broadcast::Receiver<Arc<EventBatch>>,
-    pending: VecDeque<Event>,
+    pending: VecDeque<Bytes>,
     /// The last event id delivered or skipped.
     last: i64,
     /// Catching up from the store before following the hub.
     replaying: bool,
 }
 
-fn sse_event(ev: &StreamEvent) -> Event {
-    Event::default()
-        .id(ev.id.to_string())
-        .event(ev.event)
-        .data(ev.data.to_string())
-}
+/// A comment line every 15 s keeps proxies from closing an idle stream.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 impl Subscriber {
     fn keep(&mut self, ev: &StreamEvent, community: &Community) {
         if ev.id > self.last {
             self.last = ev.id;
             if may_view(&self.viewer, &ev.audience, community) {
-                self.pending.push_back(sse_event(ev));
+                self.pending.push_back(ev.frame.clone());
             }
         }
     }
@@ -74,10 +71,17 @@ impl Subscriber {
         Ok(())
     }
 
-    async fn next(mut self) -> Option<(Result<Event, Infallible>, Self)> {
+    async fn next(mut self) -> Option<(Result<Bytes, Infallible>, Self)> {
         loop {
-            if let Some(e) = self.pending.pop_front() {
-                return Some((Ok(e), self));
+            if !self.pending.is_empty() {
+                // Everything waiting goes out in one write.
+                let frames: Vec<Bytes> = self.pending.drain(..).collect();
+                let joined = if frames.len() == 1 {
+                    frames.into_iter().next().unwrap_or_default()
+                } else {
+                    Bytes::from(frames.concat())
+                };
+                return Some((Ok(joined), self));
             }
             if self.replaying {
                 if let Err(e) = self.catch_up().await {
@@ -86,7 +90,10 @@ impl Subscriber {
                 }
                 continue;
             }
-            match self.rx.recv().await {
+            let Ok(received) = tokio::time::timeout(KEEP_ALIVE, self.rx.recv()).await else {
+                return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), self));
+            };
+            match received {
                 Ok(batch) => {
                     for ev in &batch.events {
                         self.keep(ev, &batch.community);
@@ -145,12 +152,13 @@ pub(crate) async fn stream(
         last: start,
         replaying: true,
     };
-    let events = stream::unfold(subscriber, Subscriber::next);
-    Ok(sse(events).into_response())
-}
-
-fn sse(
-    events: impl Stream<Item = Result<Event, Infallible>> + Send + 'static,
-) -> impl IntoResponse {
-    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    let frames = stream::unfold(subscriber, Subscriber::next);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        Body::from_stream(frames),
+    )
+        .into_response())
 }
