@@ -734,3 +734,61 @@ fn a_red_alert_is_mailed_only_to_its_named_recipients_and_never_put_in_a_webhook
     );
     assert!(smtp.to("named@")[0].data.contains("RED detail"));
 }
+
+#[test]
+fn after_the_chain_the_secretariat_is_told_which_product_went_unacknowledged_and_nothing_of_its_content(
+) {
+    let smtp = SmtpSink::start();
+    let secretariat = net_node_full("US", None, &watch_toml(&smtp, ""));
+    let origin = net_node_full("PA", None, &watch_toml(&smtp, ""));
+    let extra = format!(
+        "secretariat = \"{}\"\n[watch.escalation]\nnotify_secretariat = true\n",
+        secretariat.team
+    );
+    let recipient = net_node_full("HN", None, &watch_toml(&smtp, &extra));
+    peer(&origin, &recipient);
+    peer(&recipient, &secretariat);
+    let admin_r = recipient.token("admin", &["--user", "admin"]);
+    let roster = json!({"contacts": [contact("Primary", "primary", "primary@cert.hn.test")]});
+    assert_eq!(put(&recipient, "/api/roster", &admin_r, &roster).0, 200);
+    let writer = origin.token("analyst", &["--user", "admin"]);
+    let (status, created) = post(
+        &origin,
+        "/api/products",
+        &writer,
+        &alert(
+            "Confidential outage details",
+            "critical",
+            "amber",
+            &[&recipient.team],
+        ),
+    );
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    eventually(20, "the primary's e-mail", || {
+        !smtp.to("primary@cert.hn").is_empty()
+    });
+    for _ in 0..3 {
+        advance(&recipient, &admin_r, 15 * 60 + 1);
+        std::thread::sleep(Duration::from_millis(1500));
+    }
+    eventually(30, "the Secretariat's escalation notice", || {
+        secretariat
+            .stored()
+            .iter()
+            .any(|o| o.raw.contains("\"escalation\"") && o.raw.contains(&id))
+    });
+    let notice = secretariat
+        .stored()
+        .into_iter()
+        .find(|o| o.raw.contains("\"escalation\""))
+        .unwrap();
+    assert!(
+        !notice.raw.contains("Confidential outage details"),
+        "the notice carries nothing of the product's content"
+    );
+    assert!(
+        !secretariat.stored_ids().contains(&id),
+        "the Secretariat was not sent the AMBER product itself"
+    );
+}
