@@ -118,6 +118,24 @@ fn the_demo_runs_a_network_plays_the_scenario_and_stops_cleanly() {
         text.contains("acknowledged in"),
         "the drill reports times:\n{text}"
     );
+    // Real public material: ATT&CK techniques everywhere, CSAF-based notices.
+    for site in ["br", "mx", "cr"] {
+        let stored = stored_in(&dir.path().join(site));
+        assert!(
+            stored
+                .iter()
+                .any(|o| o.raw.contains("\"external_id\":\"T1486\"")),
+            "the ATT&CK technique reached {site}"
+        );
+    }
+    assert!(
+        ["br", "mx", "cr"]
+            .iter()
+            .any(|site| stored_in(&dir.path().join(site))
+                .iter()
+                .any(|o| o.raw.contains("From CSAF advisory"))),
+        "notices built from the CSAF examples were published"
+    );
     let mails = std::fs::read_dir(dir.path().join("mail")).unwrap().count();
     assert!(mails >= 2, "the duty desks' e-mail is caught ({mails})");
 

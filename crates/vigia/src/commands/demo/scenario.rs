@@ -182,6 +182,8 @@ pub(super) async fn play(sites: &[Site]) -> anyhow::Result<()> {
         c(a)
     );
     let t = Instant::now();
+    // The alert names the ATT&CK technique (Data Encrypted for Impact).
+    let technique = super::seed::attack_pattern_id("T1486").unwrap_or_default();
     let out = vigia_ok(&[
         "product",
         "create",
@@ -196,11 +198,13 @@ pub(super) async fn play(sites: &[Site]) -> anyhow::Result<()> {
         "--title",
         "Ransomware encrypting hospital systems now",
         "--description",
-        "Isolate affected segments; indicators follow.",
+        "Isolate affected segments; indicators follow. Technique: ATT&CK T1486.",
         "--to",
         &team(a)?,
         "--to",
         &team(b)?,
+        "--related",
+        &technique,
     ])
     .await?;
     let alert_id = out.split_whitespace().nth(1).unwrap_or_default().to_owned();

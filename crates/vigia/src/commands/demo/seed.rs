@@ -291,8 +291,16 @@ pub(super) async fn seed(
     creds.token = token.lines().last().map(|l| l.trim().to_owned());
 
     products(sites, &teams).await?;
+    attack_techniques(&sites[0]).await?;
     match find_examples(examples) {
-        Some(dir) => publish_examples(national, &dir).await?,
+        Some(dir) => {
+            publish_examples(national, &dir).await?;
+            // The CSAF examples sit beside the STIX ones in ../shared/data.
+            let csaf = dir.join("../../csaf/csaf_2.0/examples/csaf");
+            if csaf.is_dir() {
+                publish_csaf(national, &csaf).await?;
+            }
+        }
         None => println!("  STIX examples not found (pass --examples DIR, e.g. ../shared/data/stix-2.1/examples); skipped"),
     }
     Ok(())
@@ -526,6 +534,167 @@ async fn publish_examples(national: &[Site], dir: &Path) -> anyhow::Result<()> {
     println!(
         "  {ok} OASIS STIX 2.1 example bundles published GREEN from {} ({refused} with objects refused)",
         dir.display()
+    );
+    Ok(())
+}
+
+/// What the demo takes from a CSAF 2.0 advisory to publish it as a
+/// vulnerability notice (or an advisory, without CVEs).
+struct CsafNotice {
+    tracking_id: String,
+    title: String,
+    publisher: String,
+    tlp: &'static str,
+    cves: Vec<String>,
+    cvss: Option<(String, f64)>,
+}
+
+fn read_csaf(text: &str) -> Option<CsafNotice> {
+    let d: Value = serde_json::from_str(text).ok()?;
+    let doc = d.get("document")?;
+    let tlp = match doc
+        .pointer("/distribution/tlp/label")
+        .and_then(Value::as_str)
+    {
+        Some("WHITE") | None => "clear",
+        Some("GREEN") => "green",
+        Some("AMBER") => "amber",
+        Some("RED") => return None,
+        Some(_) => return None,
+    };
+    let vulns = d
+        .get("vulnerabilities")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let cves: Vec<String> = vulns
+        .iter()
+        .filter_map(|v| v.get("cve").and_then(Value::as_str).map(str::to_owned))
+        .collect();
+    let cvss = vulns
+        .iter()
+        .flat_map(|v| {
+            v.get("scores")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|s| {
+            let c = s.get("cvss_v3")?;
+            Some((
+                c.get("vectorString")?.as_str()?.to_owned(),
+                c.get("baseScore")?.as_f64()?,
+            ))
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    Some(CsafNotice {
+        tracking_id: doc.pointer("/tracking/id")?.as_str()?.to_owned(),
+        title: doc.get("title")?.as_str()?.chars().take(290).collect(),
+        publisher: doc
+            .pointer("/publisher/name")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown publisher")
+            .to_owned(),
+        tlp,
+        cves,
+        cvss,
+    })
+}
+
+/// Vulnerability notices built from the OASIS CSAF 2.0 example advisories
+/// (real public material), published from national nodes in turn.
+async fn publish_csaf(national: &[Site], dir: &Path) -> anyhow::Result<()> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    let mut published = 0;
+    for file in files {
+        let Some(n) = std::fs::read_to_string(&file)
+            .ok()
+            .and_then(|t| read_csaf(&t))
+        else {
+            continue;
+        };
+        let site = &national[published % national.len()];
+        let severity = match n.cvss.as_ref().map(|c| c.1) {
+            Some(s) if s >= 9.0 => "critical",
+            Some(s) if s >= 7.0 => "high",
+            Some(s) if s >= 4.0 => "medium",
+            Some(_) => "low",
+            None => "medium",
+        };
+        let description = format!("From CSAF advisory {} by {}.", n.tracking_id, n.publisher);
+        let kind = if n.cves.is_empty() {
+            "advisory"
+        } else {
+            "vulnerability-notice"
+        };
+        let mut args: Vec<String> = [
+            "product",
+            "create",
+            "--data-dir",
+            site.dir_str(),
+            "--kind",
+            kind,
+            "--title",
+            &n.title,
+            "--description",
+            &description,
+            "--severity",
+            severity,
+            "--tlp",
+            n.tlp,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for cve in n.cves.iter().take(20) {
+            args.extend(["--cve".to_owned(), cve.clone()]);
+        }
+        if let Some((vector, score)) = &n.cvss {
+            args.extend([
+                "--cvss-vector".to_owned(),
+                vector.clone(),
+                "--cvss-score".to_owned(),
+                score.to_string(),
+            ]);
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        match vigia_ok(&refs).await {
+            Ok(_) => published += 1,
+            Err(e) => println!("  CSAF {} not published: {e:#}", n.tracking_id),
+        }
+    }
+    println!("  {published} vulnerability notices and advisories published from the OASIS CSAF 2.0 examples");
+    Ok(())
+}
+
+/// MITRE ATT&CK techniques (a subset made by `scripts/attack-subset.py`
+/// from public ATT&CK data), embedded so the demo needs no network.
+const ATTACK: &str = include_str!("attack-techniques.json");
+
+/// The embedded technique with ATT&CK id `technique` (e.g. `T1486`).
+pub(super) fn attack_pattern_id(technique: &str) -> Option<String> {
+    let all: Value = serde_json::from_str(ATTACK).ok()?;
+    all["objects"]
+        .as_array()?
+        .iter()
+        .find(|o| o["external_references"][0]["external_id"] == technique)
+        .and_then(|o| o["id"].as_str())
+        .map(str::to_owned)
+}
+
+/// The Secretariat publishes the ATT&CK techniques to the network (CLEAR).
+async fn attack_techniques(secretariat: &Site) -> anyhow::Result<()> {
+    let all: Value = serde_json::from_str(ATTACK)?;
+    let objects = all["objects"].as_array().cloned().unwrap_or_default();
+    publish(secretariat, &objects, &["--tlp", "clear"]).await?;
+    println!(
+        "  {} MITRE ATT&CK techniques published from the Secretariat (TLP:CLEAR)",
+        objects.len()
     );
     Ok(())
 }
