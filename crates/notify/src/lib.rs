@@ -33,7 +33,6 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
-use vigia_policy::TeamId;
 use vigia_sign::SecretBox;
 use vigia_stix::Timestamp;
 use vigia_store::ingest::IngestContext;
@@ -136,8 +135,6 @@ impl Default for WatchSettings {
 pub struct Watch {
     pub store: Store,
     pub ingest: IngestContext,
-    /// The national team that operates this node.
-    pub here: TeamId,
     /// Where people read products: `{public_url}/api/products/{id}`.
     pub public_url: String,
     pub settings: Arc<WatchSettings>,

@@ -81,6 +81,39 @@ pub async fn publish_product(
     })
 }
 
+/// The teams a drill goes to: every peer's team when `keys` is empty,
+/// else each key as a peer's team id or country, or a team of this node.
+pub async fn drill_targets(
+    store: &Store,
+    here: &TeamId,
+    keys: &[String],
+) -> Result<Vec<TeamId>, WatchError> {
+    let peers = store.peers().await?;
+    if keys.is_empty() {
+        return Ok(peers.into_iter().map(|p| p.peer.team_id).collect());
+    }
+    let teams = store.list_teams().await?;
+    keys.iter()
+        .map(|key| {
+            peers
+                .iter()
+                .find(|p| p.peer.team_id.as_str() == key || p.peer.country.eq_ignore_ascii_case(key))
+                .map(|p| p.peer.team_id.clone())
+                .or_else(|| {
+                    teams
+                        .iter()
+                        .find(|t| &t.id != here && (t.id.as_str() == key || t.name.eq_ignore_ascii_case(key)))
+                        .map(|t| t.id.clone())
+                })
+                .ok_or_else(|| {
+                    WatchError::Refused(format!(
+                        "teams: {key:?} is neither a peer's team id or country nor a team of this node"
+                    ))
+                })
+        })
+        .collect()
+}
+
 /// Sends a reachability drill (an exercise alert, TLP:GREEN) to `targets`
 /// and records it.
 pub async fn start_drill(

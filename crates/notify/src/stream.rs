@@ -27,8 +27,6 @@ pub const PAGE: i64 = 500;
 pub struct StreamEvent {
     /// The object's `date_added` in microseconds: the SSE event id.
     pub id: i64,
-    /// `product`, `receipt` or `finding`.
-    pub event: &'static str,
     pub audience: Audience,
     /// The whole SSE frame (`id:`, `event:`, `data:`), formatted once and
     /// shared by every subscriber.
@@ -78,10 +76,6 @@ impl Hub {
     pub fn wake(&self) {
         self.wake.notify_one();
     }
-
-    pub fn subscribers(&self) -> usize {
-        self.tx.receiver_count()
-    }
 }
 
 /// The stream event an object makes, if any.
@@ -127,7 +121,6 @@ pub fn to_event(o: &StoredObject) -> Option<StreamEvent> {
     let frame = format!("id: {id}\nevent: {event}\ndata: {data}\n\n");
     Some(StreamEvent {
         id,
-        event,
         audience: o.audience.clone(),
         frame: bytes::Bytes::from(frame),
     })
@@ -156,6 +149,8 @@ pub async fn run_hub(w: Watch) {
     };
     hub.cursor.store(start, Ordering::Release);
     loop {
+        // Read here, not per connection, so the gauge follows disconnects.
+        metrics::gauge!("vigia_stream_subscribers").set(hub.tx.receiver_count() as f64);
         let after = hub.cursor();
         match replay(&w.store, after).await {
             Ok((events, last)) => {

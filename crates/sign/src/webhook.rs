@@ -28,6 +28,19 @@ fn key(secret: &str) -> Result<Vec<u8>, WebhookError> {
     STANDARD.decode(b64).map_err(|_| WebhookError::Secret)
 }
 
+/// The HMAC over `{msg_id}.{timestamp}.{body}`, not yet finalised.
+fn mac(
+    key: &[u8],
+    msg_id: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> Result<Hmac<Sha256>, WebhookError> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).map_err(|_| WebhookError::Secret)?;
+    mac.update(format!("{msg_id}.{timestamp}.").as_bytes());
+    mac.update(body);
+    Ok(mac)
+}
+
 /// The `webhook-signature` header value for one delivery.
 pub fn sign(
     secret: &str,
@@ -35,14 +48,10 @@ pub fn sign(
     timestamp: i64,
     body: &[u8],
 ) -> Result<String, WebhookError> {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(&key(secret)?).map_err(|_| WebhookError::Secret)?;
-    mac.update(format!("{msg_id}.{timestamp}.").as_bytes());
-    mac.update(body);
-    Ok(format!(
-        "v1,{}",
-        STANDARD.encode(mac.finalize().into_bytes())
-    ))
+    let tag = mac(&key(secret)?, msg_id, timestamp, body)?
+        .finalize()
+        .into_bytes();
+    Ok(format!("v1,{}", STANDARD.encode(tag)))
 }
 
 /// Checks a `webhook-signature` header (space-separated `v1,<sig>` list),
@@ -62,10 +71,7 @@ pub fn verify(
         let Ok(sig) = STANDARD.decode(sig) else {
             continue;
         };
-        let mut mac = Hmac::<Sha256>::new_from_slice(&k).map_err(|_| WebhookError::Secret)?;
-        mac.update(format!("{msg_id}.{timestamp}.").as_bytes());
-        mac.update(body);
-        if mac.verify_slice(&sig).is_ok() {
+        if mac(&k, msg_id, timestamp, body)?.verify_slice(&sig).is_ok() {
             return Ok(());
         }
     }

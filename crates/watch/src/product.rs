@@ -61,14 +61,6 @@ impl ProductKind {
         }
     }
 
-    /// The STIX type of the product object itself.
-    pub fn stix_type(self) -> &'static str {
-        match self {
-            ProductKind::Mitigation => "course-of-action",
-            _ => "report",
-        }
-    }
-
     fn report_type(self) -> &'static str {
         match self {
             ProductKind::VulnerabilityNotice => "vulnerability",

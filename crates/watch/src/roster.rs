@@ -276,6 +276,13 @@ impl Roster {
             .collect()
     }
 
+    /// The gaps of the seven days from `now`, checked every quarter hour.
+    pub fn gaps_next_week(&self, now: Timestamp) -> Vec<Gap> {
+        let week =
+            Timestamp::from_unix_micros(now.unix_micros() + 7 * 86_400_000_000).unwrap_or(now);
+        self.gaps(now, week, 15)
+    }
+
     /// The stretches between `from` and `to` with no primary or backup on
     /// duty, checked every `step_minutes` (15 finds any gap of an hour).
     pub fn gaps(&self, from: Timestamp, to: Timestamp, step_minutes: i64) -> Vec<Gap> {

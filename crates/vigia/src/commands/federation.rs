@@ -52,7 +52,7 @@ pub(crate) fn federation_context(
     })
 }
 
-async fn audit(
+pub(crate) async fn audit(
     store: &Store,
     action: &str,
     subject: Option<&str>,
@@ -193,7 +193,7 @@ pub(crate) async fn peer_remove(store: &Store, key: &str) -> anyhow::Result<Exit
 }
 
 /// A team by id, country code (its national team) or name.
-pub(crate) fn resolve_team(teams: &[TeamRecord], key: &str) -> anyhow::Result<TeamId> {
+fn resolve_team(teams: &[TeamRecord], key: &str) -> anyhow::Result<TeamId> {
     if let Ok(id) = TeamId::parse(key) {
         return Ok(id);
     }
@@ -205,6 +205,29 @@ pub(crate) fn resolve_team(teams: &[TeamRecord], key: &str) -> anyhow::Result<Te
         .or_else(|| teams.iter().find(|t| t.name.eq_ignore_ascii_case(key)))
         .map(|t| t.id.clone())
         .with_context(|| format!("no team {key:?} is known here: use its id, country code or name"))
+}
+
+/// The audience `--to TEAM`, `--to-user USER@TEAM` and `--group NAME` name.
+pub(crate) async fn recipients(
+    store: &Store,
+    to: &[String],
+    to_user: &[String],
+    groups: &[String],
+) -> anyhow::Result<Distribution> {
+    let teams = store.list_teams().await?;
+    let mut d = Distribution::default();
+    for t in to {
+        d.recipient_teams.push(resolve_team(&teams, t)?.to_string());
+    }
+    for u in to_user {
+        let (user, team) = u
+            .split_once('@')
+            .with_context(|| format!("--to-user {u:?}: expected USER@TEAM"))?;
+        d.recipient_users
+            .push(format!("{user}@{}", resolve_team(&teams, team)?));
+    }
+    d.sharing_groups = groups.to_vec();
+    Ok(d)
 }
 
 /// Sets the TLP marking and the distribution on every object of `body`.
@@ -249,22 +272,7 @@ pub(crate) async fn publish(
         .tlp
         .parse()
         .map_err(|e| anyhow::anyhow!("--tlp: {e}"))?;
-    let teams = store.list_teams().await?;
-    let mut distribution = Distribution::default();
-    for t in &args.to {
-        distribution
-            .recipient_teams
-            .push(resolve_team(&teams, t)?.to_string());
-    }
-    for u in &args.to_user {
-        let (user, team) = u
-            .split_once('@')
-            .with_context(|| format!("--to-user {u:?}: expected USER@TEAM"))?;
-        distribution
-            .recipient_users
-            .push(format!("{user}@{}", resolve_team(&teams, team)?));
-    }
-    distribution.sharing_groups = args.group.clone();
+    let mut distribution = recipients(store, &args.to, &args.to_user, &args.group).await?;
     distribution.allow_clients = args.allow_clients;
     let body = std::fs::read_to_string(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;

@@ -13,12 +13,12 @@ use vigia_sign::{NodeKey, SecretBox};
 use vigia_store::Store;
 use vigia_web::AppState;
 
-use serde_json::{json, Value};
+use serde_json::json;
 use vigia_policy::TeamId;
-use vigia_stix::{Distribution, Timestamp};
+use vigia_stix::Timestamp;
 use vigia_watch::{Cvss, EmbargoDraft, ProductDraft, ReceiptState, Roster};
 
-use super::federation::{federation_context, ingest_context, node_key, resolve_team};
+use super::federation::{audit, federation_context, ingest_context, node_key, recipients};
 use crate::cli::{AckArgs, DrillArgs, ProductArgs, ProductCommand, RosterCommand};
 use crate::config::Config;
 
@@ -62,8 +62,6 @@ fn build(
         .context("cannot build the webhook client")?;
     Ok(Watch {
         store: store.clone(),
-        here: TeamId::parse(&config.team_id)
-            .map_err(|e| anyhow::anyhow!("key `team_id` in vigia.toml: {e}"))?,
         ingest,
         public_url,
         settings: Arc::new(config.watch.clone()),
@@ -92,47 +90,6 @@ async fn offline(dir: &std::path::Path) -> anyhow::Result<(Watch, Config)> {
         &key,
     )?;
     Ok((watch, config))
-}
-
-async fn audit(
-    w: &Watch,
-    action: &str,
-    subject: Option<&str>,
-    detail: Value,
-) -> anyhow::Result<()> {
-    w.store
-        .append_audit(&vigia_store::AuditEvent {
-            at: w.clock.now(),
-            actor: "cli".into(),
-            action: action.into(),
-            subject: subject.map(str::to_owned),
-            outcome: "ok".into(),
-            detail,
-        })
-        .await?;
-    Ok(())
-}
-
-async fn distribution(
-    store: &Store,
-    to: &[String],
-    to_user: &[String],
-    groups: &[String],
-) -> anyhow::Result<Distribution> {
-    let teams = store.list_teams().await?;
-    let mut d = Distribution::default();
-    for t in to {
-        d.recipient_teams.push(resolve_team(&teams, t)?.to_string());
-    }
-    for u in to_user {
-        let (user, team) = u
-            .split_once('@')
-            .with_context(|| format!("--to-user {u:?}: expected USER@TEAM"))?;
-        d.recipient_users
-            .push(format!("{user}@{}", resolve_team(&teams, team)?));
-    }
-    d.sharing_groups = groups.to_vec();
-    Ok(d)
 }
 
 pub(crate) async fn product(cmd: ProductCommand) -> anyhow::Result<ExitCode> {
@@ -194,12 +151,12 @@ pub(crate) async fn product(cmd: ProductCommand) -> anyhow::Result<ExitCode> {
 
 async fn create(a: ProductArgs) -> anyhow::Result<ExitCode> {
     let (w, config) = offline(&a.dir.data_dir).await?;
-    let audience = distribution(&w.store, &a.to, &a.to_user, &a.group).await?;
+    let audience = recipients(&w.store, &a.to, &a.to_user, &a.group).await?;
     let embargo = match &a.embargo_until {
         Some(t) => Some(EmbargoDraft {
             until: Timestamp::parse(t)
                 .map_err(|e| anyhow::anyhow!("--embargo-until {t:?}: {e}"))?,
-            widen_to: distribution(&w.store, &a.widen_to, &[], &a.widen_to_group).await?,
+            widen_to: recipients(&w.store, &a.widen_to, &[], &a.widen_to_group).await?,
         }),
         None => None,
     };
@@ -226,7 +183,7 @@ async fn create(a: ProductArgs) -> anyhow::Result<ExitCode> {
     };
     let team = TeamId::parse(&config.team_id).map_err(|e| anyhow::anyhow!("team_id: {e}"))?;
     let published = vigia_notify::products::publish_product(&w, &team, &draft).await?;
-    audit(&w, "product.create", Some(&published.id), json!({"kind": draft.kind.as_str(), "tlp": draft.tlp.label(), "queued": published.queued_for_peers})).await?;
+    audit(&w.store, "product.create", Some(&published.id), json!({"kind": draft.kind.as_str(), "tlp": draft.tlp.label(), "queued": published.queued_for_peers})).await?;
     println!(
         "published {} → queued for {} peer delivery(ies)",
         published.id, published.queued_for_peers
@@ -257,7 +214,7 @@ pub(crate) async fn ack(a: AckArgs) -> anyhow::Result<ExitCode> {
     let by = a.user.as_ref().map(|u| format!("{u}@{}", team.as_str()));
     vigia_notify::receipts::publish_receipt(&w, &object, &team, state, by.clone(), a.note).await?;
     audit(
-        &w,
+        &w.store,
         "product.acknowledge",
         Some(&a.id),
         json!({"team": team, "state": state.as_str(), "by": by, "via": "cli"}),
@@ -282,7 +239,7 @@ pub(crate) async fn roster(cmd: RosterCommand) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("{} is not a roster", file.display()))?;
             let (roster, secrets) = vigia_notify::products::store_roster(&w, &team, roster).await?;
             audit(
-                &w,
+                &w.store,
                 "roster.update",
                 Some(team.as_str()),
                 json!({"contacts": roster.contacts.len()}),
@@ -310,8 +267,7 @@ pub(crate) async fn roster(cmd: RosterCommand) -> anyhow::Result<ExitCode> {
             c.email.as_deref().unwrap_or("")
         );
     }
-    let week = Timestamp::from_unix_micros(now.unix_micros() + 7 * 86_400_000_000).unwrap_or(now);
-    let gaps = roster.gaps(now, week, 15);
+    let gaps = roster.gaps_next_week(now);
     if gaps.is_empty() {
         println!("no gaps: someone is on duty at every hour of the coming week");
     }
@@ -329,26 +285,11 @@ pub(crate) async fn drill(a: DrillArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let team = TeamId::parse(&config.team_id).map_err(|e| anyhow::anyhow!("team_id: {e}"))?;
+    let targets = vigia_notify::products::drill_targets(&w.store, &team, &a.teams).await?;
     let peers = w.store.peers().await?;
-    let targets: Vec<TeamId> = if a.teams.is_empty() {
-        peers.iter().map(|p| p.peer.team_id.clone()).collect()
-    } else {
-        a.teams
-            .iter()
-            .map(|k| {
-                peers
-                    .iter()
-                    .find(|p| {
-                        p.peer.team_id.as_str() == k || p.peer.country.eq_ignore_ascii_case(k)
-                    })
-                    .map(|p| p.peer.team_id.clone())
-                    .with_context(|| format!("--teams: {k:?} is not a peer's team id or country"))
-            })
-            .collect::<anyhow::Result<_>>()?
-    };
     let published = vigia_notify::products::start_drill(&w, &team, &targets, "cli").await?;
     audit(
-        &w,
+        &w.store,
         "drill.start",
         Some(&published.id),
         json!({"teams": targets}),

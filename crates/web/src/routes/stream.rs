@@ -143,7 +143,6 @@ pub(crate) async fn stream(
             )
             .await?;
     }
-    metrics::gauge!("vigia_stream_subscribers").set(watch.hub.subscribers() as f64);
     let subscriber = Subscriber {
         store: state.store.clone(),
         viewer: caller.viewer.clone(),

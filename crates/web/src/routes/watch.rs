@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use vigia_policy::{may_view, Role, TeamId, Viewer};
+use vigia_policy::{may_view, Community, Role, TeamId, Viewer};
 use vigia_stix::{Distribution, Timestamp, Tlp};
 use vigia_store::StoredObject;
 use vigia_watch::product::{revise, ProductRevision};
@@ -33,7 +33,7 @@ async fn visible_product(
     state: &AppState,
     caller: &Caller,
     id: &str,
-) -> AppResult<(StoredObject, ProductInfo)> {
+) -> AppResult<(StoredObject, ProductInfo, Community)> {
     let object = state.store.latest_object(id).await?;
     let community = state.store.community().await?;
     let object = object
@@ -43,7 +43,7 @@ async fn visible_product(
         .ok()
         .and_then(|v| ProductInfo::read(&v))
         .ok_or_else(|| AppError::NotFound(format!("product {id}")))?;
-    Ok((object, info))
+    Ok((object, info, community))
 }
 
 /// Stores what an ingest refused as a 422 naming each failure.
@@ -136,15 +136,13 @@ pub(crate) async fn get(
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
     let team = caller.require_authenticated()?.clone();
-    let (object, info) = visible_product(&state, &caller, &id).await?;
+    let (object, info, community) = visible_product(&state, &caller, &id).await?;
     audit_reads(&state, &caller, "api", std::slice::from_ref(&object)).await?;
     let is_originator = object.audience.originator.as_ref() == Some(&team);
     // A person who opens it has seen it; the originator learns so.
+    let all_receipts = state.store.receipts(&id).await?;
     if let (Viewer::Member { user: Some(_), .. }, false) = (&caller.viewer, is_originator) {
-        let seen = state
-            .store
-            .receipts(&id)
-            .await?
+        let seen = all_receipts
             .iter()
             .any(|r| r.team == team.as_str() && r.seen_at.is_some());
         if !seen {
@@ -161,14 +159,10 @@ pub(crate) async fn get(
             .map_err(|e| AppError::Internal(e.to_string()))?;
         }
     }
-    let receipts: Vec<_> = state
-        .store
-        .receipts(&id)
-        .await?
+    let receipts: Vec<_> = all_receipts
         .into_iter()
         .filter(|r| is_originator || r.team == team.as_str())
         .collect();
-    let community = state.store.community().await?;
     let mut findings = Vec::new();
     for note in state.store.findings(&id).await? {
         if let Some(n) = state.store.latest_object(&note).await? {
@@ -248,7 +242,7 @@ pub(crate) async fn acknowledge(
     if !receipt_state.is_acknowledgement() {
         return Err(bad("state: acknowledge with acknowledged or actioned"));
     }
-    let (object, _) = visible_product(&state, &caller, &id).await?;
+    let (object, _, _) = visible_product(&state, &caller, &id).await?;
     if object.audience.originator.as_ref() == Some(&team) {
         return Err(AppError::Conflict(
             "a team does not acknowledge its own product".into(),
@@ -308,7 +302,7 @@ pub(crate) async fn revise_product(
     Json(change): Json<ProductRevision>,
 ) -> AppResult<Json<Value>> {
     let team = caller.require_writer()?.clone();
-    let (object, _) = visible_product(&state, &caller, &id).await?;
+    let (object, _, _) = visible_product(&state, &caller, &id).await?;
     if object.audience.originator.as_ref() != Some(&team) {
         return Err(AppError::Forbidden(
             "only the originating team revises a product".into(),
@@ -353,7 +347,7 @@ pub(crate) async fn add_finding(
     Json(body): Json<FindingBody>,
 ) -> AppResult<Response> {
     let team = caller.require_writer()?.clone();
-    let (object, info) = visible_product(&state, &caller, &id).await?;
+    let (object, info, _) = visible_product(&state, &caller, &id).await?;
     if info.kind != ProductKind::SuspiciousActivity {
         return Err(bad(
             "findings are attached to suspicious-activity warnings (joint analysis)",
@@ -443,11 +437,10 @@ fn roster_view(roster: &Roster, now: Timestamp) -> Value {
         .filter(|c| c.on_duty(now) && c.role != vigia_watch::ContactRole::Escalation)
         .map(|c| json!({"name": c.name, "role": c.role, "phone": c.phone}))
         .collect();
-    let week = Timestamp::from_unix_micros(now.unix_micros() + 7 * 86_400_000_000).unwrap_or(now);
     json!({
         "contacts": shown.contacts,
         "on_duty_now": on_duty,
-        "gaps_next_7_days": roster.gaps(now, week, 15),
+        "gaps_next_7_days": roster.gaps_next_week(now),
     })
 }
 
@@ -493,7 +486,9 @@ pub(crate) async fn start_drill(
     Json(body): Json<DrillBody>,
 ) -> AppResult<Response> {
     let team = caller.require_writer()?.clone();
-    let targets = resolve_teams(&state, &team, &body.teams).await?;
+    let targets = vigia_notify::products::drill_targets(&state.store, &team, &body.teams)
+        .await
+        .map_err(watch_error)?;
     let watch = state.watch()?;
     let published = vigia_notify::products::start_drill(watch, &team, &targets, &caller.actor)
         .await
@@ -513,36 +508,6 @@ pub(crate) async fn start_drill(
         Json(json!({"drill": published.id, "teams": teams})),
     )
         .into_response())
-}
-
-async fn resolve_teams(state: &AppState, here: &TeamId, keys: &[String]) -> AppResult<Vec<TeamId>> {
-    let peers = state.store.peers().await?;
-    if keys.is_empty() {
-        return Ok(peers.into_iter().map(|p| p.peer.team_id).collect());
-    }
-    let teams = state.store.list_teams().await?;
-    let mut out = Vec::new();
-    for key in keys {
-        let found = peers
-            .iter()
-            .find(|p| p.peer.team_id.as_str() == key || p.peer.country.eq_ignore_ascii_case(key))
-            .map(|p| p.peer.team_id.clone())
-            .or_else(|| {
-                teams
-                    .iter()
-                    .find(|t| {
-                        &t.id != here && (t.id.as_str() == key || t.name.eq_ignore_ascii_case(key))
-                    })
-                    .map(|t| t.id.clone())
-            })
-            .ok_or_else(|| {
-                bad(format!(
-                    "teams: {key:?} is neither a peer's team id or country nor a team of this node"
-                ))
-            })?;
-        out.push(found);
-    }
-    Ok(out)
 }
 
 /// `GET /api/drills`: every drill with each team's time to acknowledge,
