@@ -1,0 +1,1 @@
+//! Census questionnaires, requests and responses.

@@ -1,0 +1,1 @@
+//! Coverage gaps across the hemisphere.

@@ -1,0 +1,1 @@
+//! The minimum-standards and trust-attribute checklist.
