@@ -920,7 +920,8 @@ pub(crate) mod tests {
 
     #[test]
     fn bad_fields_are_named() {
-        let cases: Vec<(fn(&mut DirectoryEntry), &str)> = vec![
+        type Edit = fn(&mut DirectoryEntry);
+        let cases: Vec<(Edit, &str)> = vec![
             (|e| e.country = "Mexico".into(), "country"),
             (|e| e.email = Some("nobody".into()), "email"),
             (|e| e.services.push("coffee".into()), "services"),

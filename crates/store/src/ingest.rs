@@ -16,6 +16,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
+use vigia_directory::stix::check_authority;
+use vigia_directory::{DirectoryExtension, DIRECTORY_EXTENSION_ID};
 use vigia_policy::{
     collection_keys, may_deliver, may_receive, object_keys, Audience, Community, GroupName,
     OutboundPolicy, TeamId,
@@ -129,6 +131,9 @@ struct Plan {
     foreign_groups: BTreeMap<String, GroupDefinition>,
     /// Trusted node keys: team → base64 key.
     node_keys: BTreeMap<String, String>,
+    /// Origin node of the stored versions of the directory objects in
+    /// this submission.
+    directory_origins: BTreeMap<String, String>,
 }
 
 impl Plan {
@@ -161,7 +166,46 @@ impl Plan {
             local_groups,
             foreign_groups,
             node_keys: store.node_keys().await?,
+            directory_origins: BTreeMap::new(),
         })
+    }
+
+    /// Loads who published the stored versions of the directory objects
+    /// among `raws`; most submissions have none and cost nothing here.
+    async fn with_directory<'r>(
+        mut self,
+        store: &Store,
+        raws: impl Iterator<Item = &'r str>,
+    ) -> Result<Self, StoreError> {
+        let ids: Vec<String> = raws
+            .filter(|r| r.contains(DIRECTORY_EXTENSION_ID))
+            .filter_map(|r| serde_json::from_str::<IdAndVersion>(r).ok().map(|x| x.id))
+            .collect();
+        if !ids.is_empty() {
+            self.directory_origins = store.origin_nodes(&ids).await?;
+        }
+        Ok(self)
+    }
+
+    /// Only the node that hosts a team publishes its directory entry, and
+    /// only the node that published a directory object changes it.
+    fn directory_authority(&self, object: &StixObject, origin: &TeamId) -> Result<(), String> {
+        if !object.raw().contains(DIRECTORY_EXTENSION_ID) {
+            return Ok(());
+        }
+        let value: Value = serde_json::from_str(object.raw()).map_err(|e| e.to_string())?;
+        let first = self.directory_origins.get(object.id().as_str());
+        check_authority(&value, origin.as_str(), first.map(String::as_str))?;
+        if let Some(Ok(ext)) = DirectoryExtension::of(&value) {
+            let entry_part = ext.visibility().is_some();
+            if entry_part && ext.team != origin.as_str() && self.node_keys.contains_key(&ext.team) {
+                return Err(format!(
+                    "{} is the team of another node; only that node publishes its entry",
+                    ext.team
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Peers other than `except` this node may send the object to.
@@ -234,7 +278,15 @@ pub async fn ingest(
     body: String,
 ) -> Result<IngestReport, IngestError> {
     let plan = match &ctx.federation {
-        Some(fed) => Some(Plan::load(store, fed).await?),
+        Some(fed) => {
+            let plan = Plan::load(store, fed).await?;
+            let raws = if body.contains(DIRECTORY_EXTENSION_ID) {
+                split_objects(&body).unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            Some(plan.with_directory(store, raws.into_iter()).await?)
+        }
         None => None,
     };
     let originator = originator.clone();
@@ -305,7 +357,10 @@ pub async fn ingest_from_peer(
         report.duplicates.append(&mut repeats);
         return Ok(report);
     }
-    let plan = Plan::load(store, fed).await?;
+    let plan = Plan::load(store, fed)
+        .await?
+        .with_directory(store, fresh.iter().map(|(_, raw)| raw.as_str()))
+        .await?;
     let from = from.clone();
     let ctx_owned = ctx.clone();
     let small = fresh.iter().map(|(_, raw)| raw.len()).sum::<usize>() <= INLINE_BYTES;
@@ -621,6 +676,8 @@ fn accept_local(
         )
         .map_err(|e| failure(index, Some(&id), "", e.to_string()))?;
         object = parse(index, &sealed, &ctx.schemas)?;
+        plan.directory_authority(&object, &plan.here)
+            .map_err(|reason| failure(index, Some(&id), "", reason))?;
         audience.origin_node = Some(plan.here.clone());
         deliver_to = plan.deliveries(&object, &audience, None);
     }
@@ -647,6 +704,8 @@ fn accept_from_peer(
     let origin = TeamId::parse(&seal.origin_node).map_err(|e| refuse(e.to_string()))?;
     let originator = TeamId::parse(&seal.originator).map_err(|e| refuse(e.to_string()))?;
     trust_key(plan, learned, &origin, &seal.key).map_err(refuse)?;
+    plan.directory_authority(&object, &origin)
+        .map_err(|reason| failure(index, Some(&id), "", reason))?;
     let mut community = plan.community.clone();
     for def in &seal.sharing_groups {
         let owner = TeamId::parse(&def.owner).map_err(|e| refuse(e.to_string()))?;

@@ -18,6 +18,7 @@
 
 mod audit;
 mod db;
+mod directory;
 mod error;
 mod federation;
 mod groups;
@@ -33,6 +34,7 @@ mod watch;
 
 pub use audit::{AuditEntry, AuditEvent, AuditVerification};
 pub use db::{Backend, Store};
+pub use directory::{CampaignRecord, MemberStateRecord};
 pub use error::StoreError;
 pub use federation::{Delivery, DeliveryOutcome, DueBatch, KeyTrust, NewPeer, PeerRecord};
 pub use objects::{InsertOutcome, NewObject, ObjectQuery, StoredObject, VersionFilter};

@@ -18,6 +18,7 @@
 pub mod auth;
 pub mod body;
 pub mod credentials;
+pub mod directory;
 pub mod error;
 pub mod federation;
 mod routes;
@@ -44,7 +45,7 @@ pub use state::{AppState, Limits, NodeContext, TaxiiSettings};
 
 /// Every route of the node.
 pub fn router(state: AppState) -> Router {
-    use routes::{ack, admin, objects, ops, session, stream, tokens, watch};
+    use routes::{ack, admin, directory, objects, ops, session, stream, tokens, watch};
     let api = Router::new()
         .route("/openapi.json", get(ops::openapi))
         .route("/node", get(ops::node))
@@ -73,6 +74,46 @@ pub fn router(state: AppState) -> Router {
         .route("/watch/assignments", get(watch::assignments))
         .route("/watch/clock", post(watch::advance_clock))
         .route("/stream", get(stream::stream))
+        .route("/directory", get(directory::list))
+        .route("/directory/export", get(directory::export))
+        .route("/directory/{team}", get(directory::get).put(directory::put))
+        .route("/directory/{team}/draft", get(directory::draft))
+        .route("/directory/{team}/endorsements", post(directory::endorse))
+        .route("/coverage", get(directory::coverage))
+        .route("/standards", get(directory::standards))
+        .route(
+            "/member-states",
+            get(directory::member_states).put(directory::put_member_states),
+        )
+        .route(
+            "/member-states/{iso2}",
+            delete(directory::remove_member_state),
+        )
+        .route(
+            "/member-states/{iso2}/notification",
+            post(directory::notification),
+        )
+        .route(
+            "/member-states/{iso2}/activation",
+            post(directory::activation),
+        )
+        .route(
+            "/census/questionnaires",
+            get(directory::questionnaires).post(directory::add_questionnaire),
+        )
+        .route(
+            "/census/campaigns",
+            get(directory::campaigns).post(directory::create_campaign),
+        )
+        .route("/census/campaigns/{id}", get(directory::campaign))
+        .route("/census/campaigns/{id}/reminders", post(directory::remind))
+        .route("/census/campaigns/{id}/form", get(directory::form))
+        .route("/census/campaigns/{id}/response", put(directory::respond))
+        .route(
+            "/census/campaigns/{id}/confirmation",
+            post(directory::confirm),
+        )
+        .route("/census/inbox", get(directory::inbox))
         .route(
             "/federation/outbound-policy",
             get(federation::get_outbound_policy).put(federation::put_outbound_policy),

@@ -68,6 +68,8 @@ pub struct AppState {
     pub outbox: Arc<Notify>,
     /// Watch and warning: present on a node that runs its workers.
     pub watch: Option<vigia_notify::Watch>,
+    /// `[directory]`: the trusted Secretariat, sectors, checklist.
+    pub directory: Arc<crate::directory::DirectorySettings>,
 }
 
 impl AppState {
@@ -97,6 +99,7 @@ impl AppState {
             ingest,
             outbox: Arc::new(Notify::new()),
             watch: None,
+            directory: Arc::default(),
         })
     }
 
@@ -125,6 +128,12 @@ impl AppState {
     /// acknowledgements, drills).
     pub fn with_watch(mut self, watch: vigia_notify::Watch) -> Self {
         self.watch = Some(watch);
+        self
+    }
+
+    /// Sets the `[directory]` settings.
+    pub fn with_directory(mut self, settings: crate::directory::DirectorySettings) -> Self {
+        self.directory = Arc::new(settings);
         self
     }
 

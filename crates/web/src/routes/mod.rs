@@ -2,6 +2,7 @@
 
 pub(crate) mod ack;
 pub(crate) mod admin;
+pub(crate) mod directory;
 pub(crate) mod objects;
 pub(crate) mod ops;
 pub(crate) mod session;
