@@ -67,6 +67,215 @@ pub(crate) enum Command {
     /// Reachability drill: send a test alert to national points of contact
     /// and report each one's time to acknowledge (or --history).
     Drill(DrillArgs),
+    /// The network's directory: this node's team entries (signed, with a
+    /// visibility per field), everyone else's, endorsements and exports.
+    #[command(subcommand)]
+    Directory(DirectoryCommand),
+    /// The coverage gap report: states without a national point of contact
+    /// or CSIRT, uncovered sectors, and redundancy.
+    Coverage(CoverageArgs),
+    /// Each team's score against the minimum standards and the seven trust
+    /// attributes.
+    Standards {
+        #[command(flatten)]
+        dir: DataDir,
+        /// One team (id or short name); default: every team.
+        #[arg(long)]
+        team: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The member-state register, and the Secretariat's onboarding of a
+    /// member (notification, activation).
+    #[command(subcommand, name = "member-states")]
+    MemberStates(MemberStatesCommand),
+    /// Census campaigns: questionnaires sent to teams, answers, reminders,
+    /// completion, and confirmation into the directory.
+    #[command(subcommand)]
+    Census(CensusCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum DirectoryCommand {
+    /// Entries this node holds, with what this node may read of each.
+    List {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One entry (team id or short name; default: this node's team).
+    Show {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        team: Option<String>,
+    },
+    /// Print a team's whole entry as JSON, to edit and `set`.
+    Draft {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        team: Option<String>,
+    },
+    /// Publish a team's entry from FILE (JSON), signed by this node.
+    Set {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Export: FIRST global-irt JSON, RFC 2350 or RFC 9116 security.txt.
+    Export {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long, value_parser = ["global-irt", "rfc2350", "security-txt"])]
+        format: String,
+        #[arg(long)]
+        team: Option<String>,
+        /// Write to FILE instead of standard output.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// (Secretariat) Endorse a team's designation with this node's signature.
+    Endorse {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(value_name = "TEAM")]
+        team: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct CoverageArgs {
+    #[command(flatten)]
+    pub(crate) dir: DataDir,
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Also write the report as an SVG table to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) svg: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum MemberStatesCommand {
+    List {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add or update states from a CSV file
+    /// (iso2,iso3,name,subregion,languages,timezone,note), e.g.
+    /// ../shared/data/oas/member-states.csv.
+    Import {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Remove a state from the register.
+    Remove {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(value_name = "ISO2")]
+        iso2: String,
+    },
+    /// (Secretariat) Record a state's notification of its national contact.
+    Notify {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(value_name = "ISO2")]
+        iso2: String,
+        /// Date of the notification, YYYY-MM-DD.
+        #[arg(long)]
+        on: String,
+        /// The notification (note verbale, letter) and its reference.
+        #[arg(long)]
+        text: String,
+    },
+    /// (Secretariat) Activate a notified member and endorse its team.
+    Activate {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(value_name = "ISO2")]
+        iso2: String,
+        /// The state's national team (id or short name).
+        #[arg(long)]
+        team: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum CensusCommand {
+    /// Open a campaign and send the questionnaire to teams.
+    Create {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        title: String,
+        /// Recipient teams (id or country code), comma-separated; default:
+        /// every national team in the directory.
+        #[arg(long, value_delimiter = ',')]
+        to: Vec<String>,
+        /// YYYY-MM-DD.
+        #[arg(long)]
+        deadline: Option<String>,
+        /// Questionnaire version; default: the newest.
+        #[arg(long)]
+        questionnaire: Option<u32>,
+    },
+    /// Campaigns this node runs.
+    List {
+        #[command(flatten)]
+        dir: DataDir,
+    },
+    /// Completion of a campaign: who answered, confirmed, was reminded.
+    Status {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(value_name = "CAMPAIGN")]
+        campaign: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remind the teams that have not answered.
+    Remind {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(value_name = "CAMPAIGN")]
+        campaign: String,
+    },
+    /// Census requests addressed to this node's team.
+    Inbox {
+        #[command(flatten)]
+        dir: DataDir,
+    },
+    /// Print a campaign's questionnaire with answers prefilled from this
+    /// team's entry (JSON), to edit and `respond` with.
+    Form {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(value_name = "CAMPAIGN")]
+        campaign: String,
+    },
+    /// Answer (or revise) from FILE: {"answers": {question id: value}}.
+    Respond {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(value_name = "CAMPAIGN")]
+        campaign: String,
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Confirm the answers: this team's directory entry is updated from
+    /// them and republished.
+    Confirm {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(value_name = "CAMPAIGN")]
+        campaign: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]

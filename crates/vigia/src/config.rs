@@ -65,6 +65,9 @@ pub(crate) struct Config {
     /// `[watch]`: escalation, SMTP, acknowledgement links.
     #[serde(default)]
     pub(crate) watch: vigia_notify::WatchSettings,
+    /// `[directory]`: the trusted Secretariat, sectors, checklist.
+    #[serde(default)]
+    pub(crate) directory: vigia_web::directory::DirectorySettings,
 }
 
 /// `[federation]`: how this node exchanges objects with its peers.
@@ -296,6 +299,7 @@ mod tests {
             federation: FederationConfig::default(),
             outbound: OutboundPolicy::default(),
             watch: vigia_notify::WatchSettings::default(),
+            directory: Default::default(),
         }
     }
 

@@ -229,6 +229,9 @@ impl Directory<'_> {
     /// The whole entry of a team this node hosts, as last published, or a
     /// first draft from the team record.
     pub async fn draft(&self, team: &TeamId) -> Result<DirectoryEntry> {
+        if !self.hosts(team).await? {
+            return Err(refused(format!("{team} is not a team of this node")));
+        }
         let record = self
             .store
             .list_teams()
@@ -285,8 +288,7 @@ impl Directory<'_> {
     /// one object per visibility, delivered by federation.
     pub async fn publish(&self, mut entry: DirectoryEntry) -> Result<IngestReport> {
         let team = TeamId::parse(&entry.team).map_err(|e| refused(format!("team: {e}")))?;
-        let teams = self.store.list_teams().await?;
-        if !teams.iter().any(|t| t.id == team) {
+        if !self.hosts(&team).await? {
             return Err(refused(format!(
                 "{team} is not a team of this node; each node publishes only its own teams' entries"
             )));
@@ -310,6 +312,18 @@ impl Directory<'_> {
         )
         .map_err(|e| refused(e.to_string()))?;
         self.ingest_objects(&team, objects).await
+    }
+
+    /// Whether `team` is this node's team or one it hosts (not a team of
+    /// another node that federation made known here).
+    pub async fn hosts(&self, team: &TeamId) -> Result<bool> {
+        if team == &self.node.team_id {
+            return Ok(true);
+        }
+        let known = self.store.list_teams().await?.into_iter().any(|t| &t.id == team);
+        let peer = self.store.peer_links().await?.into_iter().any(|p| &p.team_id == team);
+        let node = self.store.node_keys().await?.contains_key(team.as_str());
+        Ok(known && !peer && !node)
     }
 
     /// Restricted fields go, by default, to the teams of this node's peers
@@ -553,7 +567,7 @@ impl Directory<'_> {
                 let expires = time::OffsetDateTime::now_utc()
                     + time::Duration::days(i64::from(self.settings.security_txt_days));
                 let expires = Timestamp::from_datetime(expires).to_millis_string();
-                let canonical = (!self.node.public_url.is_empty()
+                let canonical = (self.node.public_url.starts_with("https://")
                     && v.entry.team == self.node.team_id.as_str())
                 .then(|| {
                     format!(

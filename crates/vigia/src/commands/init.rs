@@ -77,6 +77,7 @@ async fn create_node(
         federation: crate::config::FederationConfig::default(),
         outbound: vigia_policy::OutboundPolicy::default(),
         watch: vigia_notify::WatchSettings::default(),
+        directory: Default::default(),
     };
     let url = args
         .database_url

@@ -2,6 +2,7 @@
 
 mod admin;
 mod demo;
+mod directory;
 pub(crate) mod federation;
 mod init;
 pub(crate) mod serve;
@@ -163,6 +164,26 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Drill(args) => {
             telemetry::init_logs(LogFormat::Text, "warn");
             watch::drill(args).await
+        }
+        Command::Directory(cmd) => {
+            telemetry::init_logs(LogFormat::Text, "warn");
+            directory::directory(cmd).await
+        }
+        Command::Coverage(args) => {
+            telemetry::init_logs(LogFormat::Text, "warn");
+            directory::coverage(args).await
+        }
+        Command::Standards { dir, team, json } => {
+            telemetry::init_logs(LogFormat::Text, "warn");
+            directory::standards(&dir.data_dir, team, json).await
+        }
+        Command::MemberStates(cmd) => {
+            telemetry::init_logs(LogFormat::Text, "warn");
+            directory::member_states(cmd).await
+        }
+        Command::Census(cmd) => {
+            telemetry::init_logs(LogFormat::Text, "warn");
+            directory::census(cmd).await
         }
     }
 }

@@ -79,7 +79,13 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         collections: config.collections.clone(),
         public_root: config.taxii_public,
     };
-    let mut state = AppState::new(store.clone(), node, limits, metrics, taxii)?;
+    config
+        .directory
+        .checklist
+        .validate()
+        .map_err(|e| anyhow::anyhow!("[directory.checklist] in vigia.toml: {e}"))?;
+    let mut state = AppState::new(store.clone(), node, limits, metrics, taxii)?
+        .with_directory(config.directory.clone());
     let mut workers = tokio::task::JoinSet::new();
     let key = std::sync::Arc::new(key);
     if config.federation.enabled {

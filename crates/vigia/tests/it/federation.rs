@@ -228,7 +228,11 @@ fn a_node_down_or_cut_off_catches_up_without_help() {
 }
 
 /// Signs a push to `to`'s network collection as the holder of `key`.
-fn signed_push(to: &NetNode, key: &NodeKey, body: &str) -> reqwest::blocking::RequestBuilder {
+pub(crate) fn signed_push(
+    to: &NetNode,
+    key: &NodeKey,
+    body: &str,
+) -> reqwest::blocking::RequestBuilder {
     let url = format!("{}/taxii2/api/collections/network/objects/", to.url);
     let digest = content_digest(body.as_bytes());
     let created = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -248,7 +252,7 @@ fn signed_push(to: &NetNode, key: &NodeKey, body: &str) -> reqwest::blocking::Re
         .body(body.to_owned())
 }
 
-fn node_key(node: &NetNode) -> NodeKey {
+pub(crate) fn node_key(node: &NetNode) -> NodeKey {
     NodeKey::from_pkcs8_pem(
         &std::fs::read_to_string(node.init.dir.path().join("node.key")).unwrap(),
     )

@@ -129,9 +129,19 @@ pub fn net_node_with(country: &str, tls: Option<&Path>) -> NetNode {
 
 /// As [`net_node_with`], with more configuration appended (TOML).
 pub fn net_node_full(country: &str, tls: Option<&Path>, extra_toml: &str) -> NetNode {
+    net_node_init(country, tls, &[], extra_toml)
+}
+
+/// As [`net_node_full`], with more `vigia init` arguments (`--kind …`).
+pub fn net_node_init(
+    country: &str,
+    tls: Option<&Path>,
+    init_args: &[&str],
+    extra_toml: &str,
+) -> NetNode {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
-    let init = init_node(&format!("fed-{country}"), country, &[]);
+    let init = init_node(&format!("fed-{country}"), country, init_args);
     let mut config = std::fs::OpenOptions::new()
         .append(true)
         .open(init.dir.path().join("vigia.toml"))

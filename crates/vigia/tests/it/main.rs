@@ -7,6 +7,7 @@ mod access;
 mod audit;
 mod cli;
 mod demo;
+mod directory;
 mod federation;
 mod federation_net;
 mod helpers;

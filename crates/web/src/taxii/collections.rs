@@ -207,9 +207,18 @@ pub fn route(collections: &[CollectionConfig], object: &StixObject) -> Vec<Strin
     } else {
         Vec::new()
     };
+    // Directory parts, endorsements and census notes belong with the
+    // directory (the collection that takes identities), not with notes.
+    let directory = object.object_type() == "note"
+        && object
+            .raw()
+            .contains(vigia_directory::DIRECTORY_EXTENSION_ID);
     let mut ids: Vec<String> = collections
         .iter()
-        .filter(|c| c.takes(object.object_type(), &report_types))
+        .filter(|c| {
+            c.takes(object.object_type(), &report_types)
+                || (directory && c.takes("identity", &report_types))
+        })
         .map(CollectionConfig::id)
         .collect();
     if ids.is_empty() {
