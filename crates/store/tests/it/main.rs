@@ -6,6 +6,7 @@
 
 mod support;
 mod watch;
+mod directory;
 
 mod accounts;
 mod audit;
