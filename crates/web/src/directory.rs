@@ -320,8 +320,18 @@ impl Directory<'_> {
         if team == &self.node.team_id {
             return Ok(true);
         }
-        let known = self.store.list_teams().await?.into_iter().any(|t| &t.id == team);
-        let peer = self.store.peer_links().await?.into_iter().any(|p| &p.team_id == team);
+        let known = self
+            .store
+            .list_teams()
+            .await?
+            .into_iter()
+            .any(|t| &t.id == team);
+        let peer = self
+            .store
+            .peer_links()
+            .await?
+            .into_iter()
+            .any(|p| &p.team_id == team);
         let node = self.store.node_keys().await?.contains_key(team.as_str());
         Ok(known && !peer && !node)
     }

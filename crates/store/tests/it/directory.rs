@@ -39,7 +39,10 @@ async fn the_register_is_loaded_edited_and_keeps_onboarding(db: &TestDb) {
         .await
         .unwrap());
     assert!(s.activate_member("HT", "2026-02-01", 3).await.unwrap());
-    assert!(!s.record_notification("XX", "2026-01-10", "?", 3).await.unwrap());
+    assert!(!s
+        .record_notification("XX", "2026-01-10", "?", 3)
+        .await
+        .unwrap());
     // A re-import edits the state and keeps what the Secretariat recorded.
     s.put_member_states(&[state("HT", "Republic of Haiti")], 4)
         .await
@@ -84,8 +87,12 @@ async fn campaigns_count_reminders_and_close_once(db: &TestDb) {
     };
     s.create_campaign(&c).await.unwrap();
     assert!(s.create_campaign(&c).await.is_err(), "ids are unique");
-    s.record_reminders("census-1", &["identity--b".into()]).await.unwrap();
-    s.record_reminders("census-1", &["identity--b".into()]).await.unwrap();
+    s.record_reminders("census-1", &["identity--b".into()])
+        .await
+        .unwrap();
+    s.record_reminders("census-1", &["identity--b".into()])
+        .await
+        .unwrap();
     let stored = s.campaign("census-1").await.unwrap().unwrap();
     assert_eq!(stored.reminders.get("identity--b"), Some(&2));
     assert_eq!(stored.recipients, c.recipients);

@@ -4,9 +4,9 @@
 //! `postgres://root@127.0.0.1:5432/test`); every test gets a database of
 //! its own. An unreachable server fails the postgres tests.
 
+mod directory;
 mod support;
 mod watch;
-mod directory;
 
 mod accounts;
 mod audit;

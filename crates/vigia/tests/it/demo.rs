@@ -136,6 +136,30 @@ fn the_demo_runs_a_network_plays_the_scenario_and_stops_cleanly() {
                 .any(|o| o.raw.contains("From CSAF advisory"))),
         "notices built from the CSAF examples were published"
     );
+    // The directory and census: signed entries everywhere, endorsements,
+    // a census answered and confirmed, the coverage report and its map.
+    assert!(text.contains("signed entries published"), "{text}");
+    assert!(text.contains("of 3 answered"), "{text}");
+    assert!(text.contains("1 confirmed"), "{text}");
+    assert!(
+        text.contains("member states have no national point of contact"),
+        "{text}"
+    );
+    let svg = std::fs::read_to_string(dir.path().join("coverage.svg")).expect("the coverage map");
+    assert!(svg.starts_with("<svg") && svg.contains("Haiti"), "{svg}");
+    for site in ["br", "mx", "cr"] {
+        let entries = stored_in(&dir.path().join(site))
+            .iter()
+            .filter(|o| {
+                o.object_type == "identity"
+                    && o.raw.contains(vigia_directory::DIRECTORY_EXTENSION_ID)
+            })
+            .count();
+        assert!(
+            entries >= 4,
+            "every team's entry reached {site} ({entries})"
+        );
+    }
     let mails = std::fs::read_dir(dir.path().join("mail")).unwrap().count();
     assert!(mails >= 2, "the duty desks' e-mail is caught ({mails})");
 

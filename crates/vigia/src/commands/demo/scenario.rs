@@ -356,6 +356,8 @@ pub(super) async fn play(sites: &[Site]) -> anyhow::Result<()> {
         }
     }
 
+    census_and_coverage(sites, &watches[origin].store, origin).await?;
+
     for w in watches {
         w.store.close().await;
     }
@@ -380,4 +382,129 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     anyhow::bail!("timed out after 30 s")
+}
+
+/// Step 9: the Secretariat's census goes out; one national team answers
+/// and confirms (its directory entry changes), the others are reminded;
+/// then the coverage gap report over the member-state register.
+async fn census_and_coverage(
+    sites: &[Site],
+    answering: &Store,
+    origin: usize,
+) -> anyhow::Result<()> {
+    println!(
+        "  9. The Secretariat sends the census; {} answers and confirms, the rest are reminded",
+        sites[origin].country
+    );
+    let secretariat = sites[0].dir_str();
+    let out = vigia_ok(&[
+        "census",
+        "create",
+        "--data-dir",
+        secretariat,
+        "--title",
+        "Inter-American CSIRT census 2026",
+        "--deadline",
+        "2026-12-31",
+    ])
+    .await?;
+    let campaign = out.lines().last().unwrap_or_default().trim().to_owned();
+    let request = vigia_directory::census::request_id(&campaign);
+    wait_for(|| async {
+        answering
+            .latest_object(&request)
+            .await
+            .ok()
+            .flatten()
+            .is_some()
+    })
+    .await?;
+    let site = &sites[origin];
+    let form: Value = serde_json::from_str(
+        &vigia_ok(&["census", "form", "--data-dir", site.dir_str(), &campaign]).await?,
+    )?;
+    let mut answers = form["answers"].clone();
+    let staff = answers["c12-staff"].as_u64().unwrap_or(0);
+    answers["c12-staff"] = Value::from(staff + 2);
+    answers["j43-training"] = Value::from("Malware analysis and ICS incident handling, 2027");
+    let file = site.dir.join("census-answers.json");
+    std::fs::write(&file, serde_json::json!({"answers": answers}).to_string())?;
+    vigia_ok(&[
+        "census",
+        "respond",
+        "--data-dir",
+        site.dir_str(),
+        &campaign,
+        file.to_str().unwrap_or_default(),
+    ])
+    .await?;
+    vigia_ok(&["census", "confirm", "--data-dir", site.dir_str(), &campaign]).await?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status: Value = serde_json::from_str(
+            &vigia_ok(&[
+                "census",
+                "status",
+                "--data-dir",
+                secretariat,
+                &campaign,
+                "--json",
+            ])
+            .await?,
+        )?;
+        if status["confirmed"].as_u64() >= Some(1) {
+            break;
+        }
+        if Instant::now() > deadline {
+            anyhow::bail!("the census answers did not reach the Secretariat within 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let reminded = vigia_ok(&["census", "remind", "--data-dir", secretariat, &campaign]).await?;
+    println!("      {}", reminded.trim());
+    let status = vigia_ok(&["census", "status", "--data-dir", secretariat, &campaign]).await?;
+    for line in status.lines() {
+        println!("      {line}");
+    }
+    println!(
+        "      {}'s staff size in the directory is now {} (confirmed from its answers)",
+        site.country,
+        staff + 2
+    );
+    let svg = sites[0]
+        .dir
+        .parent()
+        .unwrap_or(&sites[0].dir)
+        .join("coverage.svg");
+    let report: Value = serde_json::from_str(
+        &vigia_ok(&[
+            "coverage",
+            "--data-dir",
+            secretariat,
+            "--json",
+            "--svg",
+            svg.to_str().unwrap_or_default(),
+        ])
+        .await?,
+    )?;
+    let without = report["states_without_contact"]
+        .as_array()
+        .map_or(0, Vec::len);
+    let states = report["states"].as_array().map_or(0, Vec::len);
+    let gaps = report["sectoral_gaps"].as_array().map_or(0, Vec::len);
+    println!("      coverage: {without} of {states} member states have no national point of contact or CSIRT; {gaps} have uncovered critical sectors");
+    if let Some(subregions) = report["subregions_without_any"].as_array() {
+        let names: Vec<&str> = subregions.iter().filter_map(Value::as_str).collect();
+        if !names.is_empty() {
+            println!(
+                "      sub-regions with no national contact at all: {}",
+                names.join(", ")
+            );
+        }
+    }
+    println!(
+        "      the map: {} (also `vigia coverage`, GET /api/coverage?format=svg)",
+        svg.display()
+    );
+    Ok(())
 }

@@ -271,6 +271,10 @@ pub(super) async fn seed(
     for s in sites {
         roster(s).await?;
     }
+    for s in sites {
+        directory_entry(s).await?;
+    }
+    register_and_endorse(sites, &teams).await?;
     let groups = sharing_groups(&sites[0], national, &teams[1..]).await?;
     announce_groups(sites, &groups).await?;
     println!("  users, client teams and sharing groups created; groups announced to their members");
@@ -695,6 +699,211 @@ async fn attack_techniques(secretariat: &Site) -> anyhow::Result<()> {
     println!(
         "  {} MITRE ATT&CK techniques published from the Secretariat (TLP:CLEAR)",
         objects.len()
+    );
+    Ok(())
+}
+
+/// A directory entry for the site's team, from `vigia directory draft`,
+/// filled in as that kind of team would, and published with `set`.
+async fn directory_entry(site: &Site) -> anyhow::Result<()> {
+    let draft = vigia_ok(&["directory", "draft", "--data-dir", site.dir_str()]).await?;
+    let mut e: Value = serde_json::from_str(&draft)?;
+    let cc = site.country.to_lowercase();
+    let tz = time_zone(&site.country);
+    let languages: Vec<&str> = site
+        .languages
+        .split([';', ','])
+        .filter(|l| !l.is_empty())
+        .collect();
+    e["subregion"] = json!(site.subregion);
+    e["languages"] = json!(languages);
+    e["email"] = json!(format!("cert@{cc}.demo.test"));
+    e["phone"] = json!("+1 555 0100");
+    e["websites"] = json!([format!("https://cert.{cc}.demo.test/")]);
+    e["reporting"] = json!([
+        {"channel": "email", "address": format!("incidents@{cc}.demo.test")},
+        {"channel": "web", "address": format!("https://cert.{cc}.demo.test/report")}
+    ]);
+    e["pgp_fingerprints"] = json!(["0x1C2D3E4F5A6B7C8D9E0F1A2B3C4D5E6F7A8B9C0D"]);
+    let (sectors, services, hours): (Value, Value, Value) = match (site.secretariat, site.coverage)
+    {
+        (true, _) => (
+            json!([]),
+            json!([
+                "knowledge-transfer/training-and-education",
+                "situational-awareness/communication"
+            ]),
+            json!({"always": false, "time_zone": tz, "windows": [{"days": "mon-fri", "open": "09:00", "close": "18:00"}]}),
+        ),
+        (false, Coverage::NationalCsirt) => (
+            json!([
+                "government",
+                "energy",
+                "financial-services",
+                "telecommunications"
+            ]),
+            json!([
+                "incident-management/incident-report-acceptance",
+                "incident-management/incident-analysis",
+                "incident-management/incident-coordination",
+                "vulnerability-management/vulnerability-coordination",
+                "situational-awareness/communication",
+                "knowledge-transfer/awareness-building"
+            ]),
+            json!({"always": true, "time_zone": tz}),
+        ),
+        (false, Coverage::PointOfContact) => (
+            json!(["government"]),
+            json!([
+                "incident-management/incident-report-acceptance",
+                "incident-management/incident-coordination"
+            ]),
+            json!({"always": true, "time_zone": tz}),
+        ),
+        (false, Coverage::Neither) => (
+            json!([]),
+            json!(["incident-management/incident-report-acceptance"]),
+            json!({"always": false, "time_zone": tz, "windows": [{"days": "mon-fri", "open": "08:00", "close": "17:00"}]}),
+        ),
+    };
+    e["constituency"] = json!({"description": format!("{}: public administration and critical infrastructure", site.state), "sectors": sectors});
+    e["services"] = services;
+    e["hours"] = hours;
+    if !site.secretariat {
+        e["cert_types"] = json!(["national", "government", "publicly-funded"]);
+        e["staff_size"] = json!(match site.coverage {
+            Coverage::NationalCsirt => 18,
+            Coverage::PointOfContact => 3,
+            Coverage::Neither => 1,
+        });
+        e["funding"] = json!({"mechanism": "government-budget", "stability": "stable"});
+        e["poc_capabilities"] = json!([
+            "exchange-information",
+            "report-national-status",
+            "inform-authorities"
+        ]);
+        e["affiliations"] = json!([{"name": "LAC-CSIRTs", "membership": "member"}]);
+    }
+    match site.coverage {
+        Coverage::NationalCsirt if !site.secretariat => {
+            e["designation"] = json!({"kind": "national-csirt", "authority": format!("Government of {}", site.state), "instrument": "Executive decree", "date": "2015-06-01"});
+            e["maturity"] = json!({"stage": "operational", "history": [{"stage": "poc-only", "since": "2009-01-01"}, {"stage": "operational", "since": "2015-06-01"}]});
+            e["last_resort"] = json!(true);
+            e["emergency"] =
+                json!({"phone": "+1 555 0199", "email": format!("duty@{cc}.demo.test")});
+            e["law_enforcement"] = json!({"network_247_member": true, "contact_247": {"name": "Cybercrime duty officer", "unit": "National police cybercrime unit", "phone": "+1 555 0911", "qualified": true}, "authorities": [{"name": "Public prosecutor's cybercrime office", "roles": ["prosecution"]}], "liaison": "Liaison officer seconded to the CSIRT"});
+            e["certifications"] =
+                json!([{"scheme": "FIRST", "level": "full member", "date": "2018-03-01"}]);
+            e["attestations"] = json!({"information-sharing-principles": {"met": true}, "receive-and-disseminate": {"met": true}, "authorised-to-disseminate": {"met": true}, "assistance-to-csirts": {"met": true}, "secure-infrastructure": {"met": true}, "trust-secure-infrastructure": {"met": true}, "trust-secure-communication": {"met": true}, "trust-public-interface": {"met": true}});
+        }
+        Coverage::PointOfContact if !site.secretariat => {
+            e["designation"] = json!({"kind": "national-poc", "authority": format!("Ministry of ICT of {}", site.state), "instrument": "Ministerial resolution", "date": "2021-09-15"});
+            e["maturity"] = json!({"stage": "poc-only", "history": [{"stage": "poc-only", "since": "2021-09-15"}]});
+            e["emergency"] = json!({"phone": "+1 555 0299"});
+            e["attestations"] = json!({"information-sharing-principles": {"met": true}});
+        }
+        _ => {
+            if !site.secretariat {
+                e["maturity"] = json!({"stage": "being-established", "history": [{"stage": "being-established", "since": "2025-01-01"}]});
+            }
+        }
+    }
+    let file = site.dir.join("directory-entry.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&e)?)?;
+    vigia_ok(&[
+        "directory",
+        "set",
+        "--data-dir",
+        site.dir_str(),
+        file.to_str().unwrap_or_default(),
+    ])
+    .await?;
+    Ok(())
+}
+
+/// The Secretariat loads the member-state register, waits for the
+/// national entries, endorses the designations and onboards the first
+/// state (its notification, then activation).
+async fn register_and_endorse(sites: &[Site], teams: &[TeamId]) -> anyhow::Result<()> {
+    let secretariat = &sites[0];
+    let shared = Path::new("../shared/data/oas/member-states.csv");
+    let register = if shared.is_file() {
+        shared.to_path_buf()
+    } else {
+        let file = secretariat.dir.join("member-states.csv");
+        std::fs::write(&file, super::MEMBER_STATES)?;
+        file
+    };
+    vigia_ok(&[
+        "member-states",
+        "import",
+        "--data-dir",
+        secretariat.dir_str(),
+        register.to_str().unwrap_or_default(),
+    ])
+    .await?;
+    let (_, store) = crate::commands::open(&secretariat.dir).await?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let mut held = 0;
+        for t in &teams[1..] {
+            if store.latest_object(t.as_str()).await?.is_some() {
+                held += 1;
+            }
+        }
+        if held == teams.len() - 1 {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            anyhow::bail!(
+                "the national directory entries did not reach the Secretariat within 60 s"
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    store.close().await;
+    let mut endorsed = 0;
+    for (site, team) in sites.iter().zip(teams).skip(1) {
+        if site.coverage == Coverage::Neither {
+            continue;
+        }
+        vigia_ok(&[
+            "directory",
+            "endorse",
+            "--data-dir",
+            secretariat.dir_str(),
+            team.as_str(),
+        ])
+        .await?;
+        endorsed += 1;
+    }
+    let first = &sites[1];
+    vigia_ok(&[
+        "member-states",
+        "notify",
+        "--data-dir",
+        secretariat.dir_str(),
+        &first.country,
+        "--on",
+        "2024-05-02",
+        "--text",
+        "Note verbale to the CICTE Secretariat designating the national CSIRT",
+    ])
+    .await?;
+    vigia_ok(&[
+        "member-states",
+        "activate",
+        "--data-dir",
+        secretariat.dir_str(),
+        &first.country,
+        "--team",
+        teams[1].as_str(),
+    ])
+    .await?;
+    println!(
+        "  directory: {} signed entries published; the Secretariat loaded the member-state register, endorsed {endorsed} designation(s) and activated {}",
+        sites.len(),
+        first.country
     );
     Ok(())
 }
