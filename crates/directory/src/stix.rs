@@ -167,12 +167,7 @@ pub fn entry_objects(
             }
         }
         if tier == Visibility::Restricted {
-            if restricted_to.is_empty() && !fields.is_empty() {
-                return Err(EntryError::Invalid {
-                    field: "restricted_to".into(),
-                    reason: "restricted fields need at least one team to read them".into(),
-                });
-            }
+            // With no readers named, only the team itself reads them.
             let d = Distribution {
                 extension_type: Some("property-extension".into()),
                 recipient_teams: restricted_to.to_vec(),
@@ -406,9 +401,14 @@ mod tests {
     }
 
     #[test]
-    fn restricted_fields_need_readers() {
-        let err = entry_objects(&sample(), &|_| None, now(), &[]).expect_err("refused");
-        assert!(err.to_string().starts_with("restricted_to"), "{err}");
+    fn restricted_fields_without_readers_stay_with_the_team() {
+        let objects = entry_objects(&sample(), &|_| None, now(), &[]).expect("objects");
+        let d = &objects[2]["extensions"][DISTRIBUTION_EXTENSION_ID];
+        assert_eq!(
+            objects[2]["object_marking_refs"][0],
+            Tlp::Amber.marking_id()
+        );
+        assert!(d.get("recipient_teams").is_none(), "{d}");
     }
 
     #[test]

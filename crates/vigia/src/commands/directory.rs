@@ -90,6 +90,25 @@ fn resolve(views: &[EntryView], name: &str) -> anyhow::Result<String> {
     }
 }
 
+/// Reads of network-only or restricted fields are audited, as over the API.
+async fn audit_restricted(store: &Store, views: &[EntryView]) -> anyhow::Result<()> {
+    let teams: Vec<&str> = views
+        .iter()
+        .filter(|v| v.parts.iter().any(|p| *p != "public"))
+        .map(|v| v.entry.team.as_str())
+        .collect();
+    if !teams.is_empty() {
+        audit(
+            store,
+            "directory.read",
+            teams.first().copied(),
+            json!({"entries": teams.len(), "teams": teams}),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 fn print_report(report: &vigia_store::ingest::IngestReport) {
     for o in &report.stored {
         println!(
@@ -105,6 +124,7 @@ pub(crate) async fn directory(cmd: DirectoryCommand) -> anyhow::Result<ExitCode>
         DirectoryCommand::List { dir, json } => {
             let o = Offline::open(&dir.data_dir).await?;
             let views = o.directory().views(None).await?;
+            audit_restricted(&o.store, &views).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&views)?);
             } else {
@@ -136,6 +156,7 @@ pub(crate) async fn directory(cmd: DirectoryCommand) -> anyhow::Result<ExitCode>
                 None => o.here().to_string(),
             };
             let view = d.view(None, &team).await?;
+            audit_restricted(&o.store, std::slice::from_ref(&view)).await?;
             println!("{}", serde_json::to_string_pretty(&view)?);
         }
         DirectoryCommand::Draft { dir, team } => {
