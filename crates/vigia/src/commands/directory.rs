@@ -466,9 +466,16 @@ pub(crate) async fn census(cmd: CensusCommand) -> anyhow::Result<ExitCode> {
                     s.confirmed
                 );
                 for r in &s.recipients {
+                    let name: String = r
+                        .name
+                        .as_deref()
+                        .unwrap_or(&r.team)
+                        .chars()
+                        .take(34)
+                        .collect();
                     println!(
-                        "  {:<24} {:<9} revisions {}  {}  reminders {}",
-                        r.name.as_deref().unwrap_or(&r.team),
+                        "  {:<34} {:<9} revisions {}  {}  reminders {}",
+                        name,
                         if r.responded { "answered" } else { "pending" },
                         r.revisions,
                         if r.confirmed {
