@@ -126,6 +126,15 @@ fn scope_allows(scope: &str, path: &str) -> bool {
     }
 }
 
+/// The caller a session or API token speaks for (the console's cookie).
+pub(crate) async fn caller_from_token(
+    state: &AppState,
+    secret: &str,
+    path: &str,
+) -> Result<Caller, AppError> {
+    bearer(state, secret, path).await
+}
+
 async fn bearer(state: &AppState, secret: &str, path: &str) -> Result<Caller, AppError> {
     let token = state
         .store

@@ -17,6 +17,7 @@
 
 pub mod auth;
 pub mod body;
+mod console;
 pub mod credentials;
 pub mod directory;
 pub mod error;
@@ -124,6 +125,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .nest("/api", api)
         .route("/ack/{token}", get(ack::show).post(ack::confirm))
+        .merge(console::router())
         .merge(taxii::router())
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)

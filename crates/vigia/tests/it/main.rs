@@ -6,6 +6,7 @@
 mod access;
 mod audit;
 mod cli;
+mod console;
 mod demo;
 mod directory;
 mod federation;

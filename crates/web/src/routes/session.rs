@@ -29,16 +29,41 @@ pub(crate) async fn login(
     State(state): State<AppState>,
     JsonBody(login): JsonBody<Login>,
 ) -> AppResult<Json<serde_json::Value>> {
-    let caller = check_password(&state, &login.username, &login.password).await;
-    let caller = match caller {
+    let session = sign_in(&state, &login.username, &login.password).await?;
+    Ok(Json(json!({
+        "token": session.secret,
+        "token_id": session.token_id,
+        "expires_at": session.expires_at,
+        "team": session.team,
+        "role": session.role,
+    })))
+}
+
+/// A sign-in: the session token (its secret, shown once) and who it is.
+pub(crate) struct Session {
+    pub(crate) secret: String,
+    pub(crate) token_id: String,
+    pub(crate) expires_at: Timestamp,
+    pub(crate) team: vigia_policy::TeamId,
+    pub(crate) role: vigia_policy::Role,
+}
+
+/// Checks the password and issues a session token; every attempt is
+/// audited. The API and the console both sign in here.
+pub(crate) async fn sign_in(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> AppResult<Session> {
+    let caller = match check_password(state, username, password).await {
         Ok(c) => c,
         Err(e) => {
-            let actor = format!("user:{}", login.username);
+            let actor = format!("user:{username}");
             state
                 .audit(
                     &actor,
                     "login.password",
-                    Some(&login.username),
+                    Some(username),
                     "denied",
                     json!(null),
                 )
@@ -70,16 +95,16 @@ pub(crate) async fn login(
         .audit(
             &caller.actor,
             "login.password",
-            Some(&login.username),
+            Some(username),
             "ok",
             json!({"token_id": issued.id}),
         )
         .await?;
-    Ok(Json(json!({
-        "token": issued.secret,
-        "token_id": issued.id,
-        "expires_at": expires_at,
-        "team": team,
-        "role": role,
-    })))
+    Ok(Session {
+        secret: issued.secret,
+        token_id: issued.id,
+        expires_at,
+        team: team.clone(),
+        role: *role,
+    })
 }
