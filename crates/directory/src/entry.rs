@@ -40,7 +40,15 @@ impl TeamKind {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        serde_json::from_value(Value::String(text.to_owned())).ok()
+        Some(match text {
+            "national-csirt" => TeamKind::NationalCsirt,
+            "sector" => TeamKind::Sector,
+            "government" => TeamKind::Government,
+            "academic" => TeamKind::Academic,
+            "private" => TeamKind::Private,
+            "secretariat" => TeamKind::Secretariat,
+            _ => return None,
+        })
     }
 }
 
@@ -745,7 +753,7 @@ fn slug(field: &str, s: &str) -> Result<(), EntryError> {
     }
 }
 
-pub(crate) fn parse_date(s: &str) -> Option<time::Date> {
+pub fn parse_date(s: &str) -> Option<time::Date> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     time::Date::parse(s, &format).ok()
 }

@@ -134,6 +134,8 @@ struct Plan {
     /// Origin node of the stored versions of the directory objects in
     /// this submission.
     directory_origins: BTreeMap<String, String>,
+    /// Whether the submission holds any directory object at all.
+    has_directory: bool,
 }
 
 impl Plan {
@@ -167,6 +169,7 @@ impl Plan {
             foreign_groups,
             node_keys: store.node_keys().await?,
             directory_origins: BTreeMap::new(),
+            has_directory: false,
         })
     }
 
@@ -183,6 +186,7 @@ impl Plan {
             .collect();
         if !ids.is_empty() {
             self.directory_origins = store.origin_nodes(&ids).await?;
+            self.has_directory = true;
         }
         Ok(self)
     }
@@ -190,7 +194,7 @@ impl Plan {
     /// Only the node that hosts a team publishes its directory entry, and
     /// only the node that published a directory object changes it.
     fn directory_authority(&self, object: &StixObject, origin: &TeamId) -> Result<(), String> {
-        if !object.raw().contains(DIRECTORY_EXTENSION_ID) {
+        if !self.has_directory || !object.raw().contains(DIRECTORY_EXTENSION_ID) {
             return Ok(());
         }
         let value: Value = serde_json::from_str(object.raw()).map_err(|e| e.to_string())?;

@@ -16,41 +16,8 @@ pub struct NodeRecord {
     pub created_at: Timestamp,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TeamKind {
-    NationalCsirt,
-    Sector,
-    Government,
-    Academic,
-    Private,
-    Secretariat,
-}
-
-impl TeamKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TeamKind::NationalCsirt => "national-csirt",
-            TeamKind::Sector => "sector",
-            TeamKind::Government => "government",
-            TeamKind::Academic => "academic",
-            TeamKind::Private => "private",
-            TeamKind::Secretariat => "secretariat",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Some(match text {
-            "national-csirt" => TeamKind::NationalCsirt,
-            "sector" => TeamKind::Sector,
-            "government" => TeamKind::Government,
-            "academic" => TeamKind::Academic,
-            "private" => TeamKind::Private,
-            "secretariat" => TeamKind::Secretariat,
-            _ => return None,
-        })
-    }
-}
+/// The kinds of team, as the directory defines them.
+pub use vigia_directory::TeamKind;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewTeam {

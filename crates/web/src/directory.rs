@@ -13,7 +13,7 @@ use vigia_directory::census::{
     CensusResponse, Change, Questionnaire,
 };
 use vigia_directory::coverage::{coverage, CoverageReport, DEFAULT_SECTORS};
-use vigia_directory::entry::{DesignationKind, Visibility};
+use vigia_directory::entry::{parse_date, DesignationKind, Visibility};
 use vigia_directory::standards::{score, Checklist, Score};
 use vigia_directory::stix::{
     endorsement_object, entry_objects, tier_id, Endorsement, EndorsementSubject,
@@ -110,6 +110,28 @@ pub struct Directory<'a> {
 struct Visible {
     parts: BTreeMap<String, Vec<(Visibility, DirectoryExtension, StoredObject)>>,
     endorsements: Vec<(DirectoryExtension, StoredObject)>,
+}
+
+impl<'a> Directory<'a> {
+    /// The directory of a serving node.
+    pub fn of(state: &'a crate::state::AppState) -> Self {
+        Self {
+            store: &state.store,
+            ingest: &state.ingest,
+            node: &state.node,
+            settings: &state.directory,
+        }
+    }
+}
+
+/// The teams whose network-only or restricted fields `views` show: such
+/// reads are audited, whatever the interface.
+pub fn non_public_reads<'v>(views: impl IntoIterator<Item = &'v EntryView>) -> Vec<&'v str> {
+    views
+        .into_iter()
+        .filter(|v| v.parts.iter().any(|p| *p != "public"))
+        .map(|v| v.entry.team.as_str())
+        .collect()
 }
 
 fn now() -> Timestamp {
@@ -229,22 +251,25 @@ impl Directory<'_> {
     /// The whole entry of a team this node hosts, as last published, or a
     /// first draft from the team record.
     pub async fn draft(&self, team: &TeamId) -> Result<DirectoryEntry> {
-        if !self.hosts(team).await? {
-            return Err(refused(format!("{team} is not a team of this node")));
-        }
         let record = self
-            .store
-            .list_teams()
+            .hosted(team)
             .await?
-            .into_iter()
-            .find(|t| &t.id == team)
             .ok_or_else(|| refused(format!("{team} is not a team of this node")))?;
-        if let Ok(view) = self.view(None, team.as_str()).await {
-            let mut entry = view.entry;
-            entry.visibility = self.published_visibility(team).await?;
+        // One read of the published parts gives the fields and, from the
+        // tier each field sits in, the visibility overrides.
+        let visible = self.visible(None).await?;
+        let parts = visible.parts.get(team.as_str());
+        if let Some(parts) = parts.filter(|p| p.iter().any(|(t, _, _)| *t == Visibility::Public)) {
+            let mut entry = DirectoryEntry::assemble(parts.iter().map(|(_, e, _)| &e.fields))
+                .map_err(|e| {
+                    refused(format!(
+                        "the published entry of {team} does not read back: {e}"
+                    ))
+                })?;
+            entry.visibility = published_visibility(parts);
             return Ok(entry);
         }
-        let kind = TeamKind::parse(record.kind.as_str()).unwrap_or_default();
+        let kind = record.kind;
         let mut entry = DirectoryEntry {
             team: team.to_string(),
             node: self.node.team_id.to_string(),
@@ -258,22 +283,6 @@ impl Directory<'_> {
             self.fill_node_fields(&mut entry);
         }
         Ok(entry)
-    }
-
-    /// The visibility overrides the published parts imply.
-    async fn published_visibility(&self, team: &TeamId) -> Result<BTreeMap<String, Visibility>> {
-        let visible = self.visible(None).await?;
-        let mut out = BTreeMap::new();
-        for (tier, ext, _) in visible.parts.get(team.as_str()).into_iter().flatten() {
-            for field in ext.fields.keys() {
-                if vigia_directory::entry::default_visibility(field) != *tier
-                    && !vigia_directory::entry::ALWAYS_PUBLIC.contains(&field.as_str())
-                {
-                    out.insert(field.clone(), *tier);
-                }
-            }
-        }
-        Ok(out)
     }
 
     fn fill_node_fields(&self, entry: &mut DirectoryEntry) {
@@ -317,23 +326,22 @@ impl Directory<'_> {
     /// Whether `team` is this node's team or one it hosts (not a team of
     /// another node that federation made known here).
     pub async fn hosts(&self, team: &TeamId) -> Result<bool> {
+        Ok(self.hosted(team).await?.is_some())
+    }
+
+    /// The record of a team this node hosts.
+    async fn hosted(&self, team: &TeamId) -> Result<Option<vigia_store::TeamRecord>> {
+        let teams = self.store.list_teams().await?;
+        let Some(record) = teams.into_iter().find(|t| &t.id == team) else {
+            return Ok(None);
+        };
         if team == &self.node.team_id {
-            return Ok(true);
+            return Ok(Some(record));
         }
-        let known = self
-            .store
-            .list_teams()
-            .await?
-            .into_iter()
-            .any(|t| &t.id == team);
-        let peer = self
-            .store
-            .peer_links()
-            .await?
-            .into_iter()
-            .any(|p| &p.team_id == team);
+        let peers = self.store.peer_links().await?;
+        let peer = peers.iter().any(|p| &p.team_id == team);
         let node = self.store.node_keys().await?.contains_key(team.as_str());
-        Ok(known && !peer && !node)
+        Ok((!peer && !node).then_some(record))
     }
 
     /// Restricted fields go, by default, to the teams of this node's peers
@@ -408,7 +416,7 @@ impl Directory<'_> {
             .into_iter()
             .find(|t| t.id == self.node.team_id)
             .ok_or_else(|| refused("this node's team record is missing"))?;
-        if here.kind.as_str() != "secretariat" {
+        if here.kind != TeamKind::Secretariat {
             return Err(refused(
                 "only the Secretariat's node endorses designations and activates members",
             ));
@@ -449,7 +457,7 @@ impl Directory<'_> {
     /// Records that a member state notified the Secretariat (onboarding).
     pub async fn record_notification(&self, iso2: &str, on: &str, text: &str) -> Result<()> {
         self.require_secretariat().await?;
-        if vigia_directory_date(on).is_none() {
+        if parse_date(on).is_none() {
             return Err(refused(format!(
                 "notified_on {on:?} is not a date (YYYY-MM-DD)"
             )));
@@ -595,13 +603,26 @@ impl Directory<'_> {
     }
 }
 
-fn vigia_directory_date(s: &str) -> Option<time::Date> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(s, &format).ok()
-}
-
 fn today() -> String {
     now().to_millis_string()[..10].to_owned()
+}
+
+/// The visibility overrides that published parts imply: a field in
+/// another tier than its default was moved there.
+fn published_visibility(
+    parts: &[(Visibility, DirectoryExtension, StoredObject)],
+) -> BTreeMap<String, Visibility> {
+    let mut out = BTreeMap::new();
+    for (tier, ext, _) in parts {
+        for field in ext.fields.keys() {
+            if vigia_directory::entry::default_visibility(field) != *tier
+                && !vigia_directory::entry::ALWAYS_PUBLIC.contains(&field.as_str())
+            {
+                out.insert(field.clone(), *tier);
+            }
+        }
+    }
+    out
 }
 
 fn endorsement_view(
@@ -715,7 +736,7 @@ impl Directory<'_> {
             TeamId::parse(r).map_err(|e| refused(format!("recipient {r:?}: {e}")))?;
         }
         if let Some(d) = deadline {
-            vigia_directory_date(d)
+            parse_date(d)
                 .ok_or_else(|| refused(format!("deadline {d:?} is not a date (YYYY-MM-DD)")))?;
         }
         let all = self.questionnaires().await?;
@@ -763,25 +784,19 @@ impl Directory<'_> {
             .map_err(|e| refused(e.to_string()))?;
         let mut out = Vec::new();
         for o in self.store.object_versions(&id).await? {
-            let Ok(value) = serde_json::from_str::<Value>(&o.raw) else {
+            let Some(Ok(ext)) = serde_json::from_str::<Value>(&o.raw)
+                .ok()
+                .and_then(|v| DirectoryExtension::of(&v))
+            else {
                 continue;
             };
             // Only the team's own node answers for it.
-            if o.audience.origin_node.as_ref().map(TeamId::as_str)
-                != DirectoryExtension::of(&value)
-                    .and_then(|r| r.ok())
-                    .map(|e| e.node)
-                    .as_deref()
-            {
+            let origin = o.audience.origin_node.as_ref().map(TeamId::as_str);
+            if ext.team != team || origin != Some(ext.node.as_str()) {
                 continue;
             }
-            if let Some(Ok(ext)) = DirectoryExtension::of(&value) {
-                if ext.team != team {
-                    continue;
-                }
-                if let Ok(r) = serde_json::from_value(Value::Object(ext.fields)) {
-                    out.push(r);
-                }
+            if let Ok(r) = serde_json::from_value(Value::Object(ext.fields)) {
+                out.push(r);
             }
         }
         Ok(out)

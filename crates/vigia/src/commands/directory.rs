@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use vigia_directory::DirectoryEntry;
 use vigia_policy::TeamId;
 use vigia_store::Store;
-use vigia_web::directory::{designation_label, Directory, EntryView};
+use vigia_web::directory::{designation_label, non_public_reads, Directory, EntryView};
 use vigia_web::NodeContext;
 
 use super::federation::{audit, federation_context, ingest_context, node_key};
@@ -92,11 +92,7 @@ fn resolve(views: &[EntryView], name: &str) -> anyhow::Result<String> {
 
 /// Reads of network-only or restricted fields are audited, as over the API.
 async fn audit_restricted(store: &Store, views: &[EntryView]) -> anyhow::Result<()> {
-    let teams: Vec<&str> = views
-        .iter()
-        .filter(|v| v.parts.iter().any(|p| *p != "public"))
-        .map(|v| v.entry.team.as_str())
-        .collect();
+    let teams = non_public_reads(views);
     if !teams.is_empty() {
         audit(
             store,

@@ -17,7 +17,7 @@ use super::{
     CSRF_COOKIE, LANGUAGES, LANG_COOKIE, SESSION_COOKIE,
 };
 use crate::auth::Caller;
-use crate::directory::{designation_label, Directory};
+use crate::directory::{designation_label, non_public_reads, Directory};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -394,15 +394,6 @@ struct DirectoryPage {
     coverage_summary: String,
 }
 
-fn directory_of(state: &AppState) -> Directory<'_> {
-    Directory {
-        store: &state.store,
-        ingest: &state.ingest,
-        node: &state.node,
-        settings: &state.directory,
-    }
-}
-
 /// `GET /console/directory`: teams, points of contact and coverage.
 pub(crate) async fn directory(
     State(state): State<AppState>,
@@ -411,13 +402,9 @@ pub(crate) async fn directory(
     let Some((caller, secret)) = session(&state, &headers).await else {
         return Ok(to_login());
     };
-    let d = directory_of(&state);
+    let d = Directory::of(&state);
     let views = d.views(Some(&caller.viewer)).await?;
-    let restricted: Vec<&str> = views
-        .iter()
-        .filter(|v| v.parts.iter().any(|p| *p != "public"))
-        .map(|v| v.entry.team.as_str())
-        .collect();
+    let restricted = non_public_reads(&views);
     if !restricted.is_empty() {
         state
             .audit(
@@ -466,7 +453,7 @@ pub(crate) async fn coverage_svg(
     let Some((caller, _)) = session(&state, &headers).await else {
         return Err(AppError::Unauthorized("sign in to the console".into()));
     };
-    let report = directory_of(&state).coverage(Some(&caller.viewer)).await?;
+    let report = Directory::of(&state).coverage(Some(&caller.viewer)).await?;
     Ok((
         [(header::CONTENT_TYPE, "image/svg+xml")],
         vigia_directory::coverage::to_svg(&report),

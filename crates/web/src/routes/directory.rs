@@ -13,17 +13,12 @@ use vigia_directory::{DirectoryEntry, MemberState};
 use vigia_policy::{TeamId, Viewer};
 
 use crate::auth::Caller;
-use crate::directory::{Directory, DirectoryError, EntryView};
+use crate::directory::{non_public_reads, Directory, DirectoryError, EntryView};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 fn directory(state: &AppState) -> Directory<'_> {
-    Directory {
-        store: &state.store,
-        ingest: &state.ingest,
-        node: &state.node,
-        settings: &state.directory,
-    }
+    Directory::of(state)
 }
 
 impl From<DirectoryError> for AppError {
@@ -42,11 +37,7 @@ impl From<DirectoryError> for AppError {
 
 /// Reads of network-only or restricted fields are audited.
 async fn audit_views(state: &AppState, caller: &Caller, views: &[&EntryView]) -> AppResult<()> {
-    let restricted: Vec<&str> = views
-        .iter()
-        .filter(|v| v.parts.iter().any(|p| *p != "public"))
-        .map(|v| v.entry.team.as_str())
-        .collect();
+    let restricted = non_public_reads(views.iter().copied());
     if restricted.is_empty() {
         return Ok(());
     }
