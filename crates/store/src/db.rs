@@ -107,7 +107,8 @@ impl Store {
     }
 
     /// Counts `count` new objects and, on PostgreSQL, refreshes the object
-    /// tables' statistics each time the count passes 2,000 × 4ⁿ.
+    /// tables' statistics each time the count passes 2,000 × 4ⁿ (the search
+    /// index's too: its lexeme statistics tell a rare word from a common one).
     /// Autovacuum analyses a table only after a minute or so; until then
     /// the planner, with no statistics, takes id lookups for table scans
     /// and a bulk load into a new database slows down quadratically.
@@ -116,7 +117,11 @@ impl Store {
         if self.backend != Backend::Postgres || !passes_threshold(before, before + count) {
             return;
         }
-        if let Err(e) = self.pool.execute("ANALYZE objects, object_access").await {
+        if let Err(e) = self
+            .pool
+            .execute("ANALYZE objects, object_access, object_search")
+            .await
+        {
             tracing::warn!(error = %e, "could not refresh object statistics");
         }
     }

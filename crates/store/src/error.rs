@@ -17,6 +17,10 @@ pub enum StoreError {
     Corrupt { what: String, reason: String },
     #[error("object {id}: {reason}")]
     Object { id: StixId, reason: String },
+    /// A search query the store will not run (too long); the person who
+    /// typed it can fix it.
+    #[error("search query refused: {reason}")]
+    SearchQuery { reason: String },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }

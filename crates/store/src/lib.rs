@@ -4,7 +4,7 @@
 //! Layout:
 //! - `db`: connecting, back-end detection, embedded migrations.
 //! - `objects`: STIX objects stored byte for byte with their index columns
-//!   and access keys; strictly increasing `date_added`.
+//!   and access keys; strictly increasing `date_added`; full-text search.
 //! - `teams`, `users`, `tokens`, `groups`: the node's organisations,
 //!   people, credentials and sharing groups.
 //! - `federation`: peers, trusted node keys, the outbox, request nonces,
@@ -37,7 +37,9 @@ pub use db::{Backend, Store};
 pub use directory::{CampaignRecord, MemberStateRecord};
 pub use error::StoreError;
 pub use federation::{Delivery, DeliveryOutcome, DueBatch, KeyTrust, NewPeer, PeerRecord};
-pub use objects::{InsertOutcome, NewObject, ObjectQuery, StoredObject, VersionFilter};
+pub use objects::{
+    InsertOutcome, NewObject, ObjectQuery, StoredObject, VersionFilter, MAX_SEARCH_QUERY_CHARS,
+};
 pub use records::{
     NewTeam, NewToken, NewUser, NodeRecord, TeamKind, TeamRecord, TokenRecord, UserRecord,
 };

@@ -11,6 +11,10 @@ use crate::sql::{col, corrupt, stamp, Stmt};
 
 mod insert;
 mod page;
+mod search;
+
+pub(crate) use search::unindex;
+pub use search::MAX_SEARCH_QUERY_CHARS;
 
 /// One object to store, with the audience the caller computed for it.
 pub struct NewObject<'a> {
@@ -115,6 +119,27 @@ impl Store {
         query: &ObjectQuery,
     ) -> Result<Vec<StoredObject>, StoreError> {
         page::query_objects(self, query).await
+    }
+
+    /// Full-text search: the latest version of each object whose latest
+    /// version matches every word of `query`, newest first, at most
+    /// `limit`. Searched are names and titles, observable values and
+    /// hashes, indicator patterns, abstracts, descriptions and note
+    /// content, case-insensitively; each word is a phrase of its letters
+    /// and digits, so `198.51.100.7` or `evil.example` finds the indicator
+    /// whose pattern holds it. Query syntax is never interpreted: any text
+    /// is safe. Blank text finds nothing; more than
+    /// [`MAX_SEARCH_QUERY_CHARS`] characters is `StoreError::SearchQuery`.
+    ///
+    /// No access rule is applied: the caller filters the results through
+    /// `vigia_policy::may_view`.
+    #[tracing::instrument(skip_all, fields(limit = limit))]
+    pub async fn search_objects(
+        &self,
+        query: &str,
+        limit: u32,
+    ) -> Result<Vec<StoredObject>, StoreError> {
+        search::search_objects(self, query, limit).await
     }
 
     /// Number of stored object versions.

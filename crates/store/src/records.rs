@@ -63,6 +63,14 @@ pub struct UserRecord {
     pub password_hash: String,
     pub disabled: bool,
     pub created_at: Timestamp,
+    /// The TOTP secret, sealed by the node's secret box; `None` until the
+    /// user enrols a second factor.
+    #[serde(skip)]
+    pub totp_secret: Option<String>,
+    /// Failed sign-ins in a row.
+    pub failed_logins: i64,
+    /// Locked after too many failures, until then.
+    pub locked_until: Option<Timestamp>,
 }
 
 impl std::fmt::Debug for UserRecord {

@@ -53,6 +53,7 @@ impl Store {
                 .bind(micros)
                 .execute(&mut *tx)
                 .await?;
+            crate::objects::unindex(&mut tx, self.backend, micros).await?;
             deleted += sqlx::query("DELETE FROM objects WHERE date_added = $1 AND id = $2")
                 .bind(micros)
                 .bind(id.as_str())

@@ -3,14 +3,15 @@
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 use vigia_policy::{Role, TeamId, UserName};
+use vigia_stix::Timestamp;
 
 use crate::db::Store;
 use crate::error::StoreError;
 use crate::records::{NewUser, UserRecord};
 use crate::sql::{col, constraint, corrupt, flag, now, stamp, Stmt};
 
-const USER_COLUMNS: &str =
-    "id, team, name, display_name, email, role, password_hash, disabled, created_at";
+const USER_COLUMNS: &str = "id, team, name, display_name, email, role, password_hash, disabled, \
+     created_at, totp_secret, failed_logins, locked_until";
 
 impl Store {
     /// Fails with `Conflict` if a user of that name exists (names are
@@ -71,6 +72,63 @@ impl Store {
             .await?;
         Ok(done.rows_affected() > 0)
     }
+
+    /// Sets (sealed) or clears a user's TOTP secret; false if no such user.
+    #[tracing::instrument(skip_all)]
+    pub async fn set_user_totp(
+        &self,
+        name: &UserName,
+        sealed_secret: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE users SET totp_secret = $1 WHERE name = $2")
+            .bind(sealed_secret)
+            .bind(name.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Counts one failed sign-in; the `max_failures`-th in a row locks the
+    /// account until `lock_until`. Returns the lock, if one now holds.
+    #[tracing::instrument(skip_all)]
+    pub async fn record_login_failure(
+        &self,
+        name: &UserName,
+        max_failures: i64,
+        lock_until: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        // One statement, so that concurrent failures on several replicas
+        // all count.
+        let row = sqlx::query(
+            "UPDATE users SET failed_logins = failed_logins + 1, \
+             locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END \
+             WHERE name = $3 RETURNING locked_until",
+        )
+        .bind(max_failures)
+        .bind(lock_until.unix_micros())
+        .bind(name.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        let what = || format!("user {name}");
+        match row {
+            None => Ok(None),
+            Some(row) => col::<Option<i64>>(&row, "locked_until", &what)?
+                .map(|m| stamp(m, &what))
+                .transpose(),
+        }
+    }
+
+    /// After a successful sign-in, or when an administrator unlocks the
+    /// account: the failure count and any lock are cleared.
+    #[tracing::instrument(skip_all)]
+    pub async fn clear_login_failures(&self, name: &UserName) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE name = $1")
+                .bind(name.as_str())
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() > 0)
+    }
 }
 
 pub(crate) async fn insert_user(
@@ -102,6 +160,9 @@ pub(crate) async fn insert_user(
         password_hash: user.password_hash.clone(),
         disabled: false,
         created_at,
+        totp_secret: None,
+        failed_logins: 0,
+        locked_until: None,
     })
 }
 
@@ -120,5 +181,10 @@ fn user_record(row: &AnyRow) -> Result<UserRecord, StoreError> {
         password_hash: col(row, "password_hash", &what)?,
         disabled: col::<i64>(row, "disabled", &what)? != 0,
         created_at: stamp(col(row, "created_at", &what)?, &what)?,
+        totp_secret: col(row, "totp_secret", &what)?,
+        failed_logins: col(row, "failed_logins", &what)?,
+        locked_until: col::<Option<i64>>(row, "locked_until", &what)?
+            .map(|m| stamp(m, &what))
+            .transpose()?,
     })
 }

@@ -68,6 +68,9 @@ pub(crate) struct Config {
     /// `[directory]`: the trusted Secretariat, sectors, checklist.
     #[serde(default)]
     pub(crate) directory: vigia_web::directory::DirectorySettings,
+    /// `[console]`: second factor and lockout.
+    #[serde(default)]
+    pub(crate) console: vigia_web::ConsoleSettings,
 }
 
 /// `[federation]`: how this node exchanges objects with its peers.
@@ -300,6 +303,7 @@ mod tests {
             outbound: OutboundPolicy::default(),
             watch: vigia_notify::WatchSettings::default(),
             directory: Default::default(),
+            console: Default::default(),
         }
     }
 

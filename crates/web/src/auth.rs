@@ -7,6 +7,8 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use vigia_policy::{Role, TeamId, UserName, Viewer};
 
+use vigia_stix::Timestamp;
+
 use crate::credentials::{token_hash, verify_password};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -206,13 +208,44 @@ async fn basic(state: &AppState, encoded: &str) -> Result<Caller, AppError> {
     caller
 }
 
-/// Verifies a user's password; the same error for every failure, so a
-/// caller cannot learn which user names exist.
+/// Verifies a user's password for HTTP Basic. A user with a second factor
+/// cannot use Basic, which has no place for it: such a client uses a token.
 pub async fn check_password(
     state: &AppState,
     name: &str,
     password: &str,
 ) -> Result<Caller, AppError> {
+    let user = verify_user(state, name, password).await?;
+    if user.totp_secret.is_some() {
+        return Err(AppError::Unauthorized(
+            "this user signs in with a second factor; Basic cannot carry it, so use an API token"
+                .into(),
+        ));
+    }
+    Ok(member(&user))
+}
+
+/// The caller a user record speaks for.
+pub(crate) fn member(user: &vigia_store::UserRecord) -> Caller {
+    Caller {
+        signed: None,
+        actor: format!("user:{}@{}", user.name, user.team),
+        viewer: Viewer::Member {
+            team: user.team.clone(),
+            user: Some(user.name.clone()),
+            role: user.role,
+        },
+    }
+}
+
+/// Checks a user's password, honouring and counting towards the lockout.
+/// The same error for an unknown user as for a wrong password, so that a
+/// caller cannot learn which names exist.
+pub(crate) async fn verify_user(
+    state: &AppState,
+    name: &str,
+    password: &str,
+) -> Result<vigia_store::UserRecord, AppError> {
     let denied = || AppError::Unauthorized("wrong user name or password".into());
     let Ok(name) = UserName::parse(name) else {
         return Err(denied());
@@ -221,21 +254,38 @@ pub async fn check_password(
     let Some(user) = user.filter(|u| !u.disabled) else {
         return Err(denied());
     };
+    check_lock(state, &user)?;
     let phc = user.password_hash.clone();
     let password = password.to_owned();
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, &phc))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
     if !ok {
+        count_failure(state, &user.name).await?;
         return Err(denied());
     }
-    Ok(Caller {
-        signed: None,
-        actor: format!("user:{}@{}", user.name, user.team),
-        viewer: Viewer::Member {
-            team: user.team,
-            user: Some(user.name),
-            role: user.role,
-        },
-    })
+    Ok(user)
+}
+
+/// Refuses a locked account, naming when the lock ends.
+pub(crate) fn check_lock(state: &AppState, user: &vigia_store::UserRecord) -> Result<(), AppError> {
+    match user.locked_until {
+        Some(until) if until > crate::state::now() => Err(AppError::TooManyRequests(format!(
+            "account {} is locked after {} failed sign-ins in a row, until {}; an administrator can unlock it sooner",
+            user.name, state.console.max_failures, until
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Counts a failed sign-in (wrong password or second factor).
+pub(crate) async fn count_failure(state: &AppState, name: &UserName) -> Result<(), AppError> {
+    let until = Timestamp::from_datetime(
+        crate::state::now().datetime() + time::Duration::minutes(state.console.lockout_minutes),
+    );
+    state
+        .store
+        .record_login_failure(name, state.console.max_failures, until)
+        .await?;
+    Ok(())
 }

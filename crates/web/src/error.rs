@@ -32,6 +32,8 @@ pub enum AppError {
         message: String,
         details: serde_json::Value,
     },
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error("the server is not ready: {0}")]
     Unavailable(String),
     #[error("internal error")]
@@ -50,6 +52,7 @@ impl AppError {
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -66,6 +69,7 @@ impl AppError {
             AppError::PayloadTooLarge { .. } => "payload_too_large",
             AppError::UnsupportedMediaType { .. } => "unsupported_media_type",
             AppError::Unprocessable { .. } => "unprocessable",
+            AppError::TooManyRequests(_) => "too_many_requests",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
@@ -104,6 +108,7 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::Conflict { what } => AppError::Conflict(format!("{what} already exists")),
             StoreError::NotFound { what } => AppError::NotFound(what),
+            StoreError::SearchQuery { reason } => AppError::BadRequest(format!("q: {reason}")),
             other => AppError::Internal(other.to_string()),
         }
     }

@@ -18,6 +18,7 @@
 pub mod auth;
 pub mod body;
 mod console;
+pub use console::ConsoleSettings;
 pub mod credentials;
 pub mod directory;
 pub mod error;
@@ -25,6 +26,8 @@ pub mod federation;
 mod routes;
 pub mod state;
 pub mod taxii;
+pub mod throttle;
+mod totp;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -50,9 +53,16 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/openapi.json", get(ops::openapi))
         .route("/node", get(ops::node))
-        .route("/login", post(session::login))
+        .route(
+            "/login",
+            post(session::login).layer(middleware::from_fn_with_state(
+                state.clone(),
+                throttle::limit_sign_ins,
+            )),
+        )
         .route("/objects", get(objects::list).post(objects::post))
         .route("/objects/{id}", get(objects::get))
+        .route("/search", get(objects::search))
         .route("/teams", get(admin::list_teams).post(admin::create_team))
         .route("/users", get(admin::list_users).post(admin::create_user))
         .route("/users/{name}/disable", post(admin::disable_user))
@@ -66,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .route("/objects/{id}/deliveries", get(federation::deliveries))
         .route("/peers", get(federation::list_peers))
         .route("/products", get(watch::list).post(watch::create))
+        .route("/products/preview", post(watch::preview))
         .route("/products/{id}", get(watch::get))
         .route("/products/{id}/acknowledge", post(watch::acknowledge))
         .route("/products/{id}/revise", post(watch::revise_product))
@@ -125,7 +136,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .nest("/api", api)
         .route("/ack/{token}", get(ack::show).post(ack::confirm))
-        .merge(console::router())
+        .merge(console::router(state.clone()))
         .merge(taxii::router())
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)
@@ -197,7 +208,7 @@ pub async fn run_tls(
     listener.set_nonblocking(true)?;
     axum_server::from_tcp_rustls(listener, config)?
         .handle(handle)
-        .serve(router(state).into_make_service())
+        .serve(router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .await
 }
 
@@ -214,7 +225,11 @@ pub async fn run(
         shutdown.await;
         let _ = stopped_tx.send(());
     };
-    let server = axum::serve(listener, router(state)).with_graceful_shutdown(signal);
+    let server = axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(signal);
     let mut server = tokio::spawn(async move { server.await });
     tokio::select! {
         finished = &mut server => return finished.map_err(std::io::Error::other)?,

@@ -70,6 +70,9 @@ pub struct AppState {
     pub watch: Option<vigia_notify::Watch>,
     /// `[directory]`: the trusted Secretariat, sectors, checklist.
     pub directory: Arc<crate::directory::DirectorySettings>,
+    /// `[console]`: the second factor and lockout.
+    pub console: Arc<crate::ConsoleSettings>,
+    pub login_throttle: Arc<crate::throttle::LoginThrottle>,
 }
 
 impl AppState {
@@ -100,6 +103,8 @@ impl AppState {
             outbox: Arc::new(Notify::new()),
             watch: None,
             directory: Arc::default(),
+            console: Arc::default(),
+            login_throttle: Arc::default(),
         })
     }
 
@@ -132,9 +137,20 @@ impl AppState {
     }
 
     /// Sets the `[directory]` settings.
+    pub fn with_console(mut self, settings: crate::ConsoleSettings) -> Self {
+        self.console = Arc::new(settings);
+        self
+    }
+
     pub fn with_directory(mut self, settings: crate::directory::DirectorySettings) -> Self {
         self.directory = Arc::new(settings);
         self
+    }
+
+    /// The node's secret box (for sealed secrets such as TOTP), or 503 on
+    /// a node built without its workers.
+    pub fn secrets(&self) -> Result<&vigia_sign::SecretBox, AppError> {
+        Ok(&self.watch()?.secrets)
     }
 
     /// The watch context, or 503 on a node built without it.

@@ -126,6 +126,8 @@ async fn write_fresh(
         .collect();
     clear_latest(conn, backend, &superseded).await?;
     insert_rows(conn, backend, rows, fresh, &latest, first).await?;
+    // New rows have the consecutive date_added values first, first + 1, …
+    super::search::index_range(conn, backend, first, first + fresh.len() as i64 - 1).await?;
     insert_access(conn, backend, rows, fresh, first).await?;
     insert_outbox(conn, backend, rows, fresh, first).await
 }

@@ -11,4 +11,5 @@ mod watch;
 mod accounts;
 mod audit;
 mod objects;
+mod search;
 mod store;

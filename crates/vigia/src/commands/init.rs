@@ -78,6 +78,7 @@ async fn create_node(
         outbound: vigia_policy::OutboundPolicy::default(),
         watch: vigia_notify::WatchSettings::default(),
         directory: Default::default(),
+        console: Default::default(),
     };
     let url = args
         .database_url

@@ -85,7 +85,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .validate()
         .map_err(|e| anyhow::anyhow!("[directory.checklist] in vigia.toml: {e}"))?;
     let mut state = AppState::new(store.clone(), node, limits, metrics, taxii)?
-        .with_directory(config.directory.clone());
+        .with_directory(config.directory.clone())
+        .with_console(config.console.clone());
     let mut workers = tokio::task::JoinSet::new();
     let key = std::sync::Arc::new(key);
     if config.federation.enabled {

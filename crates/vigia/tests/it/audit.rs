@@ -3,7 +3,7 @@
 use serde_json::Value;
 use vigia_stix::Tlp;
 
-use crate::helpers::{indicator, json, run, stdout, Node, STIX};
+use crate::helpers::{append_config, indicator, init_node, json, run, stdout, Node, STIX};
 
 fn entries(node: &Node, admin: &str) -> Vec<Value> {
     let (_, v) = json(
@@ -17,7 +17,10 @@ fn entries(node: &Node, admin: &str) -> Vec<Value> {
 
 #[test]
 fn reads_logins_and_admin_changes_are_recorded() {
-    let node = Node::start("audit-records");
+    // A password-only node: the API sign-in needs no second factor here.
+    let init = init_node("audit-records", "CR", &[]);
+    append_config(&init, "[console]\nrequire_totp = false");
+    let node = Node::serve(init, &[], &[]);
     let admin = node.admin_token();
     let analyst = node.token("analyst", &[]);
     for (n, tlp) in [(1, Tlp::Clear), (2, Tlp::Amber)] {

@@ -38,6 +38,31 @@ fn csrf_of(html: &str) -> String {
     html[at..at + 64].to_owned()
 }
 
+fn between(s: &str, start: &str, end: &str) -> String {
+    let at = s.find(start).expect("the start marker") + start.len();
+    let len = s[at..].find(end).expect("the end marker");
+    s[at..at + len].to_owned()
+}
+
+/// The current TOTP code of a base32 secret, as an authenticator app shows it.
+pub fn totp_now(secret: &str) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .unwrap();
+    totp_rs::TOTP::new(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        bytes,
+        None,
+        "test".into(),
+    )
+    .unwrap()
+    .generate_current()
+    .unwrap()
+}
+
 fn text(r: Response) -> (u16, HeaderMap, String) {
     let status = r.status().as_u16();
     let headers = r.headers().clone();
@@ -123,7 +148,12 @@ fn the_console_signs_in_safely_escapes_text_speaks_four_languages_and_signs_out(
             .unwrap(),
     );
     assert_eq!(status, 401);
-    assert!(page.contains("Wrong user name or password."), "{page}");
+    assert!(
+        page.contains("Wrong user name, password or authenticator code."),
+        "{page}"
+    );
+
+    // The node requires a second factor: the first sign-in enrols one.
     let r = c
         .post(url("/console/login"))
         .header(COOKIE, &jar)
@@ -132,6 +162,37 @@ fn the_console_signs_in_safely_escapes_text_speaks_four_languages_and_signs_out(
             ("username", "admin"),
             ("password", node.init.admin_password.as_str()),
         ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(r.headers()[LOCATION], "/console/enrol");
+    assert!(
+        cookie_value(&set_cookies(r.headers()), "vigia_session").is_none(),
+        "no session before the second factor"
+    );
+    let enrol =
+        cookie_value(&set_cookies(r.headers()), "vigia_enrol").expect("an enrolment cookie");
+    let enrol_jar = format!("{jar}; vigia_enrol={enrol}");
+    let (status, _, page) = text(
+        c.get(url("/console/enrol"))
+            .header(COOKIE, &enrol_jar)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200);
+    let secret = between(&page, "<code id=\"totp-secret\">", "</code>");
+    assert!(page.contains("otpauth://totp/"), "{page}");
+    let wrong = c
+        .post(url("/console/enrol"))
+        .header(COOKIE, &enrol_jar)
+        .form(&[("csrf", form_csrf.as_str()), ("code", "000000")])
+        .send()
+        .unwrap();
+    assert_eq!(wrong.status().as_u16(), 401);
+    let r = c
+        .post(url("/console/enrol"))
+        .header(COOKIE, &enrol_jar)
+        .form(&[("csrf", form_csrf.as_str()), ("code", &totp_now(&secret))])
         .send()
         .unwrap();
     assert_eq!(r.status().as_u16(), 303);
@@ -144,6 +205,34 @@ fn the_console_signs_in_safely_escapes_text_speaks_four_languages_and_signs_out(
     for flag in ["HttpOnly", "SameSite=Strict", "Path=/console"] {
         assert!(flags.contains(flag), "{flags}");
     }
+
+    // From now on the password alone is not enough, nor is Basic.
+    let (status, _, _) = text(
+        c.post(url("/console/login"))
+            .header(COOKIE, &jar)
+            .form(&[
+                ("csrf", form_csrf.as_str()),
+                ("username", "admin"),
+                ("password", node.init.admin_password.as_str()),
+            ])
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 401);
+    let r = node
+        .client
+        .get(url("/api/teams"))
+        .basic_auth("admin", Some(&node.init.admin_password))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let r = node
+        .client
+        .post(url("/api/login"))
+        .json(&json!({"username": "admin", "password": node.init.admin_password, "totp": totp_now(&secret)}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "the API takes the code too");
     let jar = format!("vigia_session={session}");
 
     // Free text with markup is shown as text, never run.
@@ -222,4 +311,331 @@ fn the_console_signs_in_safely_escapes_text_speaks_four_languages_and_signs_out(
         .send()
         .unwrap();
     assert_eq!(r.status().as_u16(), 401);
+}
+
+/// A person signed in to the console: the cookie header and form token.
+pub struct ConsoleUser {
+    pub jar: String,
+    pub csrf: String,
+}
+
+/// Signs in through the pages, enrolling an authenticator on the way.
+pub fn console_sign_in(c: &Client, base: &str, user: &str, password: &str) -> ConsoleUser {
+    let url = |p: &str| format!("{base}{p}");
+    let (_, headers, login) = text(c.get(url("/console/login")).send().unwrap());
+    let pre = cookie_value(&set_cookies(&headers), "vigia_csrf").unwrap();
+    let jar = format!("vigia_csrf={pre}");
+    let csrf = csrf_of(&login);
+    let r = c
+        .post(url("/console/login"))
+        .header(COOKIE, &jar)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", user),
+            ("password", password),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.headers()[LOCATION], "/console/enrol", "{user} enrols");
+    let enrol = cookie_value(&set_cookies(r.headers()), "vigia_enrol").unwrap();
+    let jar = format!("{jar}; vigia_enrol={enrol}");
+    let (_, _, page) = text(
+        c.get(url("/console/enrol"))
+            .header(COOKIE, &jar)
+            .send()
+            .unwrap(),
+    );
+    let secret = between(&page, "<code id=\"totp-secret\">", "</code>");
+    let r = c
+        .post(url("/console/enrol"))
+        .header(COOKIE, &jar)
+        .form(&[("csrf", csrf.as_str()), ("code", &totp_now(&secret))])
+        .send()
+        .unwrap();
+    let session = cookie_value(&set_cookies(r.headers()), "vigia_session").expect("a session");
+    let jar = format!("vigia_session={session}");
+    let (_, _, page) = text(c.get(url("/console/")).header(COOKIE, &jar).send().unwrap());
+    ConsoleUser {
+        csrf: csrf_of(&page),
+        jar,
+    }
+}
+
+fn page(c: &Client, base: &str, who: &ConsoleUser, path: &str) -> (u16, String) {
+    let (status, _, body) = text(
+        c.get(format!("{base}{path}"))
+            .header(COOKIE, &who.jar)
+            .send()
+            .unwrap(),
+    );
+    (status, body)
+}
+
+fn submit(
+    c: &Client,
+    base: &str,
+    who: &ConsoleUser,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, HeaderMap, String) {
+    let mut fields = vec![("csrf", who.csrf.as_str())];
+    fields.extend_from_slice(form);
+    text(
+        c.post(format!("{base}{path}"))
+            .header(COOKIE, &who.jar)
+            .form(&fields)
+            .send()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn the_console_composes_previews_acknowledges_searches_and_keeps_each_team_to_its_own() {
+    let node = net_node("PE");
+    let c = client();
+    let base = node.url.as_str();
+    let admin_token = node.token("admin", &["--user", "admin"]);
+    // A second team on the node, with an analyst.
+    let (status, team) = crate::helpers::json(
+        node.client
+            .post(format!("{base}/api/teams"))
+            .bearer_auth(&admin_token)
+            .json(&json!({"name": "Ministerio de Energía", "country": "PE", "kind": "government"}))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 201, "{team}");
+    let team_id = team["id"].as_str().unwrap().to_owned();
+    let (status, _) = crate::helpers::json(
+        node.client
+            .post(format!("{base}/api/users"))
+            .bearer_auth(&admin_token)
+            .json(&json!({"name": "mina", "role": "analyst", "team": team_id, "password": "a long enough password"}))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 201);
+    let admin = console_sign_in(&c, base, "admin", &node.init.admin_password);
+    let mina = console_sign_in(&c, base, "mina", "a long enough password");
+
+    // The preview names exactly who will receive: AMBER to nobody else
+    // reaches no one; addressed to the ministry, it reaches the ministry.
+    let amber = [
+        ("kind", "advisory"),
+        ("title", "Only for the ministry's eyes"),
+        ("severity", "medium"),
+        ("tlp", "amber"),
+        ("action", "preview"),
+    ];
+    let (status, _, preview) = submit(&c, base, &admin, "/console/compose", &amber);
+    assert_eq!(status, 200, "{preview}");
+    let row = between(&preview, "<td>Ministerio de Energía</td>", "</tr>");
+    assert!(row.contains("class=\"no\""), "{row}");
+    let mut addressed = amber.to_vec();
+    addressed.push(("team", team_id.as_str()));
+    let (_, _, preview) = submit(&c, base, &admin, "/console/compose", &addressed);
+    let row = between(&preview, "<td>Ministerio de Energía</td>", "</tr>");
+    assert!(row.contains("class=\"yes\""), "{row}");
+
+    // Compose needs the form token.
+    let (status, _, _) = text(
+        c.post(format!("{base}/console/compose"))
+            .header(COOKIE, &admin.jar)
+            .form(&[
+                ("kind", "alert"),
+                ("title", "forged"),
+                ("severity", "high"),
+                ("tlp", "clear"),
+                ("action", "publish"),
+            ])
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 403);
+
+    // Published AMBER to no one else: the ministry cannot open it by URL,
+    // nor find it by searching.
+    let mut publish = amber.to_vec();
+    publish.retain(|(k, _)| *k != "action");
+    publish.push(("action", "publish"));
+    let (status, headers, _) = submit(&c, base, &admin, "/console/compose", &publish);
+    assert_eq!(status, 303);
+    let amber_url = headers[LOCATION].to_str().unwrap().to_owned();
+    assert!(
+        amber_url.starts_with("/console/products/report--"),
+        "{amber_url}"
+    );
+    let (status, body) = page(&c, base, &mina, &amber_url);
+    assert_eq!(status, 404, "{body}");
+    assert!(!body.contains("Only for the ministry"), "{body}");
+    let (_, found) = page(&c, base, &admin, "/console/search?q=ministry%27s");
+    assert!(found.contains("Only for the ministry"), "{found}");
+    let (_, found) = page(&c, base, &mina, "/console/search?q=ministry%27s");
+    assert!(!found.contains("Only for the ministry"), "{found}");
+    // The API searches the same way.
+    let (status, found) = crate::helpers::json(
+        node.client
+            .get(format!("{base}/api/search?q=ministry"))
+            .bearer_auth(&admin_token)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200, "{found}");
+    assert!(
+        found["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["name"] == "Only for the ministry's eyes"),
+        "{found}"
+    );
+
+    // Markup in every free-text field is shown as text.
+    let hostile = "<script>alert(1)</script>";
+    let (status, headers, body) = submit(
+        &c,
+        base,
+        &admin,
+        "/console/compose",
+        &[
+            ("kind", "suspicious-activity"),
+            ("title", hostile),
+            ("description", "<img src=x onerror=alert(2)>"),
+            ("severity", "high"),
+            ("tlp", "green"),
+            ("action", "publish"),
+        ],
+    );
+    assert_eq!(status, 303, "{body}");
+    let green_url = headers[LOCATION].to_str().unwrap().to_owned();
+    let (status, view) = page(&c, base, &mina, &green_url);
+    assert_eq!(status, 200);
+    assert!(
+        view.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+        "{view}"
+    );
+    assert!(
+        !view.contains("<script>alert") && !view.contains("<img src=x"),
+        "{view}"
+    );
+    assert!(view.contains("TLP:GREEN"), "{view}");
+    let (status, _, _) = submit(
+        &c,
+        base,
+        &mina,
+        &format!("{green_url}/findings"),
+        &[("text", "<b onmouseover=alert(3)>seen here too</b>")],
+    );
+    assert_eq!(status, 303);
+    let (status, _, _) = submit(
+        &c,
+        base,
+        &mina,
+        &format!("{green_url}/acknowledge"),
+        &[("state", "acknowledged"), ("note", "<i>on it</i>")],
+    );
+    assert_eq!(status, 303);
+    // Receipts reach the originator's view through the watch worker.
+    let mut view = String::new();
+    eventually(20, "the originator sees the acknowledgement", || {
+        view = page(&c, base, &admin, &green_url).1;
+        view.contains("on it")
+    });
+    assert!(
+        !view.contains("<b onmouseover") && !view.contains("<i>on it"),
+        "{view}"
+    );
+    assert!(
+        view.contains("&#60;i&#62;on it&#60;/i&#62;"),
+        "the acknowledgement note: {view}"
+    );
+    // The originator sees who acknowledged; the recipient does not see
+    // the originator's receipt table.
+    assert!(view.contains("Who received and acknowledged it"), "{view}");
+    let (_, theirs) = page(&c, base, &mina, &green_url);
+    assert!(
+        !theirs.contains("Who received and acknowledged it"),
+        "{theirs}"
+    );
+    assert!(theirs.contains("id=\"own-state\">Acknowledged"), "{theirs}");
+    let (_, q) = page(
+        &c,
+        base,
+        &mina,
+        "/console/search?q=%22%3Cscript%3E%22+NEAR(",
+    );
+    assert!(
+        q.contains("value=\"&#34;&#60;script&#62;&#34; NEAR(\""),
+        "{q}"
+    );
+
+    // Admin pages are for admins, whatever the links show.
+    let (status, audit) = page(&c, base, &admin, "/console/audit");
+    assert_eq!(status, 200);
+    assert!(audit.contains("id=\"chain\""), "{audit}");
+    assert!(audit.contains("product.acknowledge"), "{audit}");
+    assert_eq!(page(&c, base, &mina, "/console/audit").0, 403);
+    assert_eq!(page(&c, base, &mina, "/console/admin").0, 403);
+    let (status, _, _) = submit(
+        &c,
+        base,
+        &mina,
+        "/console/admin/users/admin",
+        &[("action", "disable")],
+    );
+    assert_eq!(status, 403);
+    let (status, admin_page) = page(&c, base, &admin, "/console/admin");
+    assert_eq!(status, 200);
+    assert!(admin_page.contains("mina"), "{admin_page}");
+}
+
+#[test]
+fn repeated_failures_lock_the_account_until_an_admin_unlocks_it() {
+    let node = net_node("BO");
+    let c = client();
+    let base = node.url.as_str();
+    let admin = console_sign_in(&c, base, "admin", &node.init.admin_password);
+    let admin_token = node.token("admin", &["--user", "admin"]);
+    let (status, _) = crate::helpers::json(
+        node.client
+            .post(format!("{base}/api/users"))
+            .bearer_auth(&admin_token)
+            .json(&json!({"name": "ana", "role": "analyst", "password": "the right password"}))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 201);
+    let login = |password: &str| {
+        node.client
+            .post(format!("{base}/api/login"))
+            .json(&json!({"username": "ana", "password": password}))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    for _ in 0..5 {
+        assert_eq!(login("a wrong password"), 401);
+    }
+    // Locked: even the right password is refused, and says why.
+    let r = node
+        .client
+        .post(format!("{base}/api/login"))
+        .json(&json!({"username": "ana", "password": "the right password"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 429);
+    assert!(r.text().unwrap().contains("locked"));
+    let (_, admin_page) = page(&c, base, &admin, "/console/admin");
+    assert!(admin_page.contains("locked until"), "{admin_page}");
+    let (status, _, _) = submit(
+        &c,
+        base,
+        &admin,
+        "/console/admin/users/ana",
+        &[("action", "unlock")],
+    );
+    assert_eq!(status, 303);
+    // Unlocked, the password is right but the node wants a second factor.
+    assert_eq!(login("the right password"), 403);
 }

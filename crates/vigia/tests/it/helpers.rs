@@ -85,6 +85,16 @@ pub fn init_node(tag: &str, country: &str, extra: &[&str]) -> InitNode {
     }
 }
 
+/// Appends TOML to a node's configuration before it starts.
+pub fn append_config(init: &InitNode, toml: &str) {
+    use std::io::Write as _;
+    let mut config = std::fs::OpenOptions::new()
+        .append(true)
+        .open(init.dir.path().join("vigia.toml"))
+        .unwrap();
+    writeln!(config, "\n{toml}").unwrap();
+}
+
 /// A running `vigia serve`, killed on drop.
 pub struct Node {
     pub init: InitNode,

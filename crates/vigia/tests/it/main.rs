@@ -5,6 +5,7 @@
 
 mod access;
 mod audit;
+mod browser;
 mod cli;
 mod console;
 mod demo;

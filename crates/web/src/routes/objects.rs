@@ -272,3 +272,65 @@ pub(crate) async fn get(
     };
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
+
+/// Full-text search: the latest versions the caller may see, newest
+/// first, at most 50; the reads are audited.
+pub(crate) async fn search_visible(
+    state: &AppState,
+    caller: &Caller,
+    q: &str,
+    via: &str,
+) -> AppResult<Vec<StoredObject>> {
+    let q = q.trim();
+    if q.chars().count() > vigia_store::MAX_SEARCH_QUERY_CHARS {
+        return Err(AppError::BadRequest(format!(
+            "q: a search is at most {} characters",
+            vigia_store::MAX_SEARCH_QUERY_CHARS
+        )));
+    }
+    if q.is_empty() {
+        return Ok(Vec::new());
+    }
+    let community = state.store.community().await?;
+    // Over-fetch, since the access rule is applied after the match.
+    let found: Vec<StoredObject> = state
+        .store
+        .search_objects(q, 200)
+        .await?
+        .into_iter()
+        .filter(|o| may_view(&caller.viewer, &o.audience, &community))
+        .take(50)
+        .collect();
+    audit_reads(state, caller, via, &found).await?;
+    state
+        .audit(
+            &caller.actor,
+            "search",
+            None,
+            "ok",
+            json!({"q": q, "hits": found.len(), "via": via}),
+        )
+        .await?;
+    Ok(found)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SearchParams {
+    #[serde(default)]
+    q: String,
+}
+
+/// `GET /api/search?q=`
+pub(crate) async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<SearchParams>,
+) -> AppResult<Response> {
+    caller.require_authenticated()?;
+    let found = search_visible(&state, &caller, &params.q, "api").await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        objects_envelope(&found, &[]),
+    )
+        .into_response())
+}

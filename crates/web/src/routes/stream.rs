@@ -113,12 +113,23 @@ pub(crate) async fn stream(
     headers: HeaderMap,
     Query(params): Query<StreamParams>,
 ) -> AppResult<Response> {
+    open(&state, &caller, &headers, params.last_event_id).await
+}
+
+/// Opens a stream for `caller`, resuming after `Last-Event-ID` (header or
+/// `last_event_id`). The console's live dashboard uses it too.
+pub(crate) async fn open(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    last_event_id: Option<String>,
+) -> AppResult<Response> {
     let watch = state.watch()?;
     let resume = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
-        .or(params.last_event_id);
+        .or(last_event_id);
     let resume = resume
         .map(|v| {
             v.trim().parse::<i64>().map_err(|_| {

@@ -29,7 +29,7 @@ fn new_uuid() -> String {
 
 /// The latest version of a product the caller may see; hidden and absent
 /// look the same.
-async fn visible_product(
+pub(crate) async fn visible_product(
     state: &AppState,
     caller: &Caller,
     id: &str,
@@ -71,9 +71,20 @@ pub(crate) async fn create(
     caller: Caller,
     Json(draft): Json<ProductDraft>,
 ) -> AppResult<Response> {
+    let published = publish_as(&state, &caller, &draft, "api").await?;
+    Ok((StatusCode::CREATED, Json(published)).into_response())
+}
+
+/// Publishes a product for the caller's team and audits it.
+pub(crate) async fn publish_as(
+    state: &AppState,
+    caller: &Caller,
+    draft: &ProductDraft,
+    via: &str,
+) -> AppResult<vigia_notify::products::Published> {
     let team = caller.require_writer()?.clone();
     let watch = state.watch()?;
-    let published = vigia_notify::products::publish_product(watch, &team, &draft)
+    let published = vigia_notify::products::publish_product(watch, &team, draft)
         .await
         .map_err(watch_error)?;
     state
@@ -82,10 +93,98 @@ pub(crate) async fn create(
             "product.create",
             Some(&published.id),
             "ok",
-            json!({"kind": draft.kind.as_str(), "severity": draft.severity.as_str(), "tlp": draft.tlp.label(), "embargo_until": published.embargo_until, "queued": published.queued_for_peers}),
+            json!({"kind": draft.kind.as_str(), "severity": draft.severity.as_str(), "tlp": draft.tlp.label(), "embargo_until": published.embargo_until, "queued": published.queued_for_peers, "via": via}),
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(published)).into_response())
+    Ok(published)
+}
+
+/// One team in a preview of who a draft would reach.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct RecipientPreview {
+    pub(crate) team: TeamId,
+    pub(crate) name: String,
+    /// `local` (a team of this node) or `peer` (a national node).
+    pub(crate) via: &'static str,
+    pub(crate) receives: bool,
+}
+
+/// `POST /api/products/preview`: exactly which teams a draft would reach,
+/// by the access rule, the rule of travel and this node's outbound policy,
+/// as the server will apply them when it is published.
+pub(crate) async fn preview(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(draft): Json<ProductDraft>,
+) -> AppResult<Json<Value>> {
+    let team = caller.require_writer()?.clone();
+    let recipients = preview_recipients(&state, &team, &draft).await?;
+    Ok(Json(json!({ "recipients": recipients })))
+}
+
+pub(crate) async fn preview_recipients(
+    state: &AppState,
+    team: &TeamId,
+    draft: &ProductDraft,
+) -> AppResult<Vec<RecipientPreview>> {
+    let watch = state.watch()?;
+    let now = watch.clock.now();
+    draft.validate(now).map_err(bad)?;
+    let ids = vigia_watch::product::ProductIds {
+        product: new_uuid(),
+        extra: (0..draft.cves.len().max(draft.mitigates.len()))
+            .map(|_| new_uuid())
+            .collect(),
+    };
+    let first = draft
+        .to_stix(&ids, team, now)
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::Internal("a draft made no object".into()))?;
+    let object = vigia_stix::StixObject::from_value(&first.to_string(), &first, &state.schemas)
+        .map_err(bad)?;
+    let mut audience =
+        vigia_policy::Audience::of_object(&object, state.node.default_tlp, Some(team.clone()))
+            .map_err(bad)?;
+    audience.origin_node = Some(state.node.team_id.clone());
+    let community = state.store.community().await?;
+    let outbound =
+        vigia_store::ingest::effective_outbound(&state.store, &state.ingest.configured_outbound())
+            .await?;
+    let mut out = Vec::new();
+    for t in state.store.list_teams().await? {
+        if &t.id == team {
+            continue;
+        }
+        let viewer = Viewer::Member {
+            team: t.id.clone(),
+            user: None,
+            role: Role::ReadOnly,
+        };
+        out.push(RecipientPreview {
+            receives: may_view(&viewer, &audience, &community),
+            team: t.id,
+            name: t.name,
+            via: "local",
+        });
+    }
+    for p in state.store.peers().await? {
+        let peer = p.peer.team_id;
+        out.push(RecipientPreview {
+            receives: vigia_policy::may_deliver(
+                &state.node.team_id,
+                &peer,
+                object.object_type(),
+                &audience,
+                &community,
+                &outbound,
+            ),
+            team: peer,
+            name: p.peer.name,
+            via: "peer",
+        });
+    }
+    Ok(out)
 }
 
 #[derive(Deserialize)]
@@ -108,39 +207,42 @@ pub(crate) async fn list(
         .map(str::parse::<ProductKind>)
         .transpose()
         .map_err(bad)?;
-    let community = state.store.community().await?;
-    let mut out = Vec::new();
-    for p in state.store.products(limit * 4).await? {
-        if kind.is_some_and(|k| k.as_str() != p.kind) {
-            continue;
-        }
-        let Some(o) = state.store.latest_object(&p.id).await? else {
-            continue;
-        };
-        if !may_view(&caller.viewer, &o.audience, &community) {
-            continue;
-        }
-        out.push(p);
-        if out.len() as i64 >= limit {
-            break;
-        }
-    }
+    let out: Vec<_> = visible_products(&state, &caller, limit * 4, kind.map(ProductKind::as_str))
+        .await?
+        .into_iter()
+        .map(|(p, _)| p)
+        .take(usize::try_from(limit).unwrap_or(50))
+        .collect();
     Ok(Json(json!({ "products": out })))
 }
 
-/// `GET /api/products/{id}`: the product, its versions' history, the
-/// receipts the caller may know of, findings and the local assignment.
-pub(crate) async fn get(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> AppResult<Json<Value>> {
+/// Everything a member may know of one product: the latest version, its
+/// history, the receipts (all of them for the originator, the caller's
+/// own otherwise), findings, and the caller's assignment. Opening it
+/// records that a person has seen it, and the read is audited.
+pub(crate) struct ProductView {
+    pub(crate) object: StoredObject,
+    pub(crate) info: ProductInfo,
+    pub(crate) is_originator: bool,
+    pub(crate) versions: Vec<StoredObject>,
+    pub(crate) receipts: Vec<vigia_store::ReceiptRecord>,
+    pub(crate) findings: Vec<StoredObject>,
+    pub(crate) assignment: Option<vigia_store::Assignment>,
+    pub(crate) notifications: Vec<vigia_store::Notification>,
+}
+
+pub(crate) async fn product_view(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    via: &str,
+) -> AppResult<ProductView> {
     let team = caller.require_authenticated()?.clone();
-    let (object, info, community) = visible_product(&state, &caller, &id).await?;
-    audit_reads(&state, &caller, "api", std::slice::from_ref(&object)).await?;
+    let (object, info, community) = visible_product(state, caller, id).await?;
+    audit_reads(state, caller, via, std::slice::from_ref(&object)).await?;
     let is_originator = object.audience.originator.as_ref() == Some(&team);
     // A person who opens it has seen it; the originator learns so.
-    let all_receipts = state.store.receipts(&id).await?;
+    let all_receipts = state.store.receipts(id).await?;
     if let (Viewer::Member { user: Some(_), .. }, false) = (&caller.viewer, is_originator) {
         let seen = all_receipts
             .iter()
@@ -152,55 +254,98 @@ pub(crate) async fn get(
                 &object,
                 &team,
                 ReceiptState::Seen,
-                user_ref(&caller, &team),
+                user_ref(caller, &team),
                 None,
             )
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?;
         }
     }
-    let receipts: Vec<_> = all_receipts
+    let receipts = all_receipts
         .into_iter()
         .filter(|r| is_originator || r.team == team.as_str())
         .collect();
     let mut findings = Vec::new();
-    for note in state.store.findings(&id).await? {
+    for note in state.store.findings(id).await? {
         if let Some(n) = state.store.latest_object(&note).await? {
             if may_view(&caller.viewer, &n.audience, &community) {
-                findings.push(serde_json::from_str::<Value>(&n.raw).unwrap_or_default());
+                findings.push(n);
             }
         }
     }
-    let versions: Vec<Value> = state
+    let versions = state
         .store
         .object_versions(&object.id)
         .await?
-        .iter()
+        .into_iter()
         .filter(|v| may_view(&caller.viewer, &v.audience, &community))
-        .map(|v| json!({"version": v.version, "date_added": v.date_added, "tlp": v.tlp.label()}))
         .collect();
-    let assignment = state.store.assignment(&id, team.as_str()).await?;
+    let assignment = state.store.assignment(id, team.as_str()).await?;
     let notifications = state
         .store
-        .notifications_for(&id)
+        .notifications_for(id)
         .await?
         .into_iter()
         .filter(|n| n.team == team.as_str())
-        .collect::<Vec<_>>();
+        .collect();
+    Ok(ProductView {
+        object,
+        info,
+        is_originator,
+        versions,
+        receipts,
+        findings,
+        assignment,
+        notifications,
+    })
+}
+
+/// The newest `scan` products, those the caller may see, each with its
+/// latest stored version; optionally of one kind.
+pub(crate) async fn visible_products(
+    state: &AppState,
+    caller: &Caller,
+    scan: i64,
+    kind: Option<&str>,
+) -> AppResult<Vec<(vigia_store::ProductRecord, StoredObject)>> {
+    let community = state.store.community().await?;
+    let mut out = Vec::new();
+    for p in state.store.products(scan).await? {
+        if kind.is_some_and(|k| k != p.kind) {
+            continue;
+        }
+        let Some(o) = state.store.latest_object(&p.id).await? else {
+            continue;
+        };
+        if may_view(&caller.viewer, &o.audience, &community) {
+            out.push((p, o));
+        }
+    }
+    Ok(out)
+}
+
+/// `GET /api/products/{id}`
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
+    let v = product_view(&state, &caller, &id, "api").await?;
+    let raw = |o: &StoredObject| serde_json::from_str::<Value>(&o.raw).unwrap_or_default();
     Ok(Json(json!({
-        "product": info,
-        "tlp": object.tlp.label(),
-        "originator": object.audience.originator,
-        "object": serde_json::from_str::<Value>(&object.raw).unwrap_or_default(),
-        "versions": versions,
-        "receipts": receipts,
-        "findings": findings,
-        "assignment": assignment.map(|a| json!({"arrived_at": a.arrived_at, "step": a.step, "next_step_at": a.next_step_at, "closed_at": a.closed_at})),
-        "notifications": notifications,
+        "product": v.info,
+        "tlp": v.object.tlp.label(),
+        "originator": v.object.audience.originator,
+        "object": raw(&v.object),
+        "versions": v.versions.iter().map(|o| json!({"version": o.version, "date_added": o.date_added, "tlp": o.tlp.label()})).collect::<Vec<_>>(),
+        "receipts": v.receipts,
+        "findings": v.findings.iter().map(raw).collect::<Vec<_>>(),
+        "assignment": v.assignment.map(|a| json!({"arrived_at": a.arrived_at, "step": a.step, "next_step_at": a.next_step_at, "closed_at": a.closed_at})),
+        "notifications": v.notifications,
     })))
 }
 
-fn user_ref(caller: &Caller, team: &TeamId) -> Option<String> {
+pub(crate) fn user_ref(caller: &Caller, team: &TeamId) -> Option<String> {
     match &caller.viewer {
         Viewer::Member { user: Some(u), .. } => Some(format!("{}@{}", u.as_str(), team.as_str())),
         _ => None,
@@ -223,45 +368,65 @@ pub(crate) async fn acknowledge(
     Path(id): Path<String>,
     body: Option<Json<AckBody>>,
 ) -> AppResult<Json<Value>> {
-    let team = caller.require_authenticated()?.clone();
-    if caller.role() == Some(Role::ReadOnly) || caller.role() == Some(Role::PeerNode) {
-        return Err(AppError::Forbidden(
-            "the read-only role cannot acknowledge".into(),
-        ));
-    }
     let body = body.map(|b| b.0).unwrap_or(AckBody {
         state: None,
         note: None,
     });
-    let receipt_state: ReceiptState = body
-        .state
-        .as_deref()
-        .unwrap_or("acknowledged")
-        .parse()
-        .map_err(bad)?;
-    if !receipt_state.is_acknowledgement() {
-        return Err(bad("state: acknowledge with acknowledged or actioned"));
-    }
-    let (object, _, _) = visible_product(&state, &caller, &id).await?;
-    if object.audience.originator.as_ref() == Some(&team) {
-        return Err(AppError::Conflict(
-            "a team does not acknowledge its own product".into(),
-        ));
-    }
-    acknowledge_as(
+    let (team, receipt_state) = acknowledge_product(
         &state,
-        &object,
-        &team,
-        receipt_state,
-        user_ref(&caller, &team),
+        &caller,
+        &id,
+        body.state.as_deref(),
         body.note,
-        &caller.actor,
         "api",
     )
     .await?;
     Ok(Json(
         json!({"product": id, "team": team, "state": receipt_state.as_str()}),
     ))
+}
+
+/// The caller's team acknowledges (or marks actioned) a product it may
+/// see and did not originate.
+pub(crate) async fn acknowledge_product(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    receipt_state: Option<&str>,
+    note: Option<String>,
+    via: &str,
+) -> AppResult<(TeamId, ReceiptState)> {
+    let team = caller.require_authenticated()?.clone();
+    if caller.role() == Some(Role::ReadOnly) || caller.role() == Some(Role::PeerNode) {
+        return Err(AppError::Forbidden(
+            "the read-only role cannot acknowledge".into(),
+        ));
+    }
+    let receipt_state: ReceiptState = receipt_state
+        .unwrap_or("acknowledged")
+        .parse()
+        .map_err(bad)?;
+    if !receipt_state.is_acknowledgement() {
+        return Err(bad("state: acknowledge with acknowledged or actioned"));
+    }
+    let (object, _, _) = visible_product(state, caller, id).await?;
+    if object.audience.originator.as_ref() == Some(&team) {
+        return Err(AppError::Conflict(
+            "a team does not acknowledge its own product".into(),
+        ));
+    }
+    acknowledge_as(
+        state,
+        &object,
+        &team,
+        receipt_state,
+        user_ref(caller, &team),
+        note,
+        &caller.actor,
+        via,
+    )
+    .await?;
+    Ok((team, receipt_state))
 }
 
 /// Publishes an acknowledgement receipt and audits it.
@@ -346,49 +511,60 @@ pub(crate) async fn add_finding(
     Path(id): Path<String>,
     Json(body): Json<FindingBody>,
 ) -> AppResult<Response> {
+    let note_id = add_finding_as(&state, &caller, &id, &body.text, body.tlp, body.audience).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": note_id, "product": id})),
+    )
+        .into_response())
+}
+
+/// Attaches a finding to a suspicious-activity warning; by default it
+/// carries the product's marking and audience. Returns the note's id.
+pub(crate) async fn add_finding_as(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    text: &str,
+    tlp: Option<Tlp>,
+    audience: Option<Distribution>,
+) -> AppResult<String> {
     let team = caller.require_writer()?.clone();
-    let (object, info, _) = visible_product(&state, &caller, &id).await?;
+    let (object, info, _) = visible_product(state, caller, id).await?;
     if info.kind != ProductKind::SuspiciousActivity {
         return Err(bad(
             "findings are attached to suspicious-activity warnings (joint analysis)",
         ));
     }
-    let text = body.text.trim();
+    let text = text.trim();
     if text.is_empty() || text.len() > 100_000 {
         return Err(bad("text: empty or longer than 100000 bytes"));
     }
-    let audience = match body.audience {
-        Some(a) => a,
-        None => object.raw_distribution(),
-    };
-    let tlp = body.tlp.unwrap_or(object.tlp);
+    let audience = audience.unwrap_or_else(|| object.raw_distribution());
+    let tlp = tlp.unwrap_or(object.tlp);
     let watch = state.watch()?;
     let note = finding_to_stix(
         &new_uuid(),
-        &id,
+        id,
         &team,
         tlp,
         &audience,
         text,
         watch.clock.now(),
     );
-    let note_id = note["id"].clone();
-    let report = ingest_body(&state, &team, note.to_string()).await?;
+    let note_id = note["id"].as_str().unwrap_or_default().to_owned();
+    let report = ingest_body(state, &team, note.to_string()).await?;
     refused(&report)?;
     state
         .audit(
             &caller.actor,
             "product.finding",
-            Some(&id),
+            Some(id),
             "ok",
             json!({"note": note_id, "tlp": tlp.label()}),
         )
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"id": note_id, "product": id})),
-    )
-        .into_response())
+    Ok(note_id)
 }
 
 trait RawDistribution {

@@ -371,6 +371,11 @@ fn print_summary(sites: &[Site], creds: &Credentials, took: Duration) {
         );
     }
     println!();
+    println!(
+        "Web console: each node's URL + /console/ (e.g. {}/console/).",
+        sites.get(1).map(Site::url).unwrap_or_default()
+    );
+    println!("The first sign-in enrols an authenticator app (TOTP, RFC 6238); later sign-ins ask for its code.");
     println!("Sign-in names and passwords (stored in credentials.json in the data directory):");
     for (country, user, password) in &creds.sign_ins {
         println!("  {country:<4} {user:<10} {password}");

@@ -1,0 +1,187 @@
+//! Full-text search over stored objects: FTS5 on SQLite, a GIN-indexed
+//! tsvector on PostgreSQL (migration 0008).
+//!
+//! What is searched is defined once per back-end, in the view
+//! `object_search_source` over the raw JSON: name, title, observable
+//! values (`value`, `hashes`), indicator patterns, abstract, description
+//! and note content. Every stored version is indexed when it is inserted;
+//! a search returns the latest version of each object whose latest
+//! version matches.
+//!
+//! A query is free text typed by a person. It is never spliced into SQL or
+//! handed to a query parser as syntax: each word becomes a phrase of its
+//! letters and digits (so `198.51.100.7` finds that address in a pattern
+//! and `evil.example` that domain), and every word must match.
+
+use sqlx::AnyConnection;
+
+use super::{stored_object, StoredObject, COLUMNS};
+use crate::db::{Backend, Store};
+use crate::error::StoreError;
+use crate::sql::Stmt;
+
+/// The longest search query accepted, in characters. Enough for several
+/// hashes or a long URL; longer text is refused rather than cut, since a
+/// cut word would search for something else.
+pub const MAX_SEARCH_QUERY_CHARS: usize = 200;
+
+/// The query's words: split at white space and control characters, keeping
+/// only words with a letter or digit (the rest tokenise to nothing on both
+/// back-ends). Empty if there is nothing to search for.
+fn query_words(query: &str) -> Result<Vec<&str>, StoreError> {
+    let query = query.trim();
+    let chars = query.chars().count();
+    if chars > MAX_SEARCH_QUERY_CHARS {
+        return Err(StoreError::SearchQuery {
+            reason: format!(
+                "{chars} characters, more than the {MAX_SEARCH_QUERY_CHARS} a search accepts"
+            ),
+        });
+    }
+    Ok(query
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .collect())
+}
+
+/// An FTS5 query matching every word as a phrase. Inside a quoted string
+/// FTS5 has no operators, no column filters and no prefixes; the only
+/// special character is `"`, which is doubled.
+fn fts5_query(words: &[&str]) -> String {
+    words
+        .iter()
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub(super) async fn search_objects(
+    store: &Store,
+    query: &str,
+    limit: u32,
+) -> Result<Vec<StoredObject>, StoreError> {
+    let words = query_words(query)?;
+    if words.is_empty() || limit == 0 {
+        return Ok(Vec::new());
+    }
+    let mut stmt = match store.backend {
+        Backend::Sqlite => {
+            let mut stmt = Stmt::new(
+                store.backend,
+                &format!(
+                    "SELECT {COLUMNS} FROM object_search \
+                     JOIN objects o ON o.date_added = object_search.rowid \
+                     WHERE object_search MATCH "
+                ),
+            );
+            stmt.bind(fts5_query(&words))
+                .sql(" AND o.is_latest = 1 ORDER BY object_search.rowid DESC LIMIT ");
+            stmt
+        }
+        Backend::Postgres => {
+            let mut stmt = Stmt::new(
+                store.backend,
+                &format!(
+                    "SELECT {COLUMNS} FROM object_search s \
+                     JOIN objects o ON o.date_added = s.date_added WHERE s.document @@ ("
+                ),
+            );
+            for (i, &word) in words.iter().enumerate() {
+                if i > 0 {
+                    stmt.sql(" && ");
+                }
+                // The same word splitting as the documents, then a phrase.
+                stmt.sql("phraseto_tsquery('simple', search_words(")
+                    .bind(word)
+                    .sql("))");
+            }
+            stmt.sql(") AND o.is_latest = 1 ORDER BY s.date_added DESC LIMIT ");
+            stmt
+        }
+    };
+    stmt.bind(i64::from(limit));
+    let rows = stmt.query()?.fetch_all(&store.pool).await?;
+    rows.iter().map(stored_object).collect()
+}
+
+/// Indexes the objects stored at `first..=last` (the rows an insert just
+/// wrote), in the same transaction.
+pub(super) async fn index_range(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    first: i64,
+    last: i64,
+) -> Result<(), StoreError> {
+    let sql = match backend {
+        Backend::Sqlite => {
+            "INSERT INTO object_search (rowid, body) SELECT date_added, body \
+             FROM object_search_source WHERE date_added >= $1 AND date_added <= $2"
+        }
+        Backend::Postgres => {
+            "INSERT INTO object_search (date_added, document) SELECT date_added, document \
+             FROM object_search_source WHERE date_added >= $1 AND date_added <= $2"
+        }
+    };
+    sqlx::query(sql)
+        .bind(first)
+        .bind(last)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes the object stored at `date_added` from the index.
+pub(crate) async fn unindex(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    date_added: i64,
+) -> Result<(), StoreError> {
+    let sql = match backend {
+        Backend::Sqlite => "DELETE FROM object_search WHERE rowid = $1",
+        Backend::Postgres => "DELETE FROM object_search WHERE date_added = $1",
+    };
+    sqlx::query(sql)
+        .bind(date_added)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_split_at_space_and_control_characters() {
+        assert_eq!(
+            query_words("  evil.example\t198.51.100.7\0x\n").unwrap(),
+            ["evil.example", "198.51.100.7", "x"]
+        );
+    }
+
+    #[test]
+    fn words_without_letters_or_digits_are_dropped() {
+        assert_eq!(query_words("* - : \" ' ( ) NEAR(").unwrap(), ["NEAR("]);
+        assert!(query_words("   ").unwrap().is_empty());
+        assert!(query_words("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn long_queries_are_refused_by_characters_not_bytes() {
+        let at_limit = "é".repeat(MAX_SEARCH_QUERY_CHARS);
+        assert_eq!(query_words(&at_limit).unwrap(), [at_limit.as_str()]);
+        let over = "a".repeat(MAX_SEARCH_QUERY_CHARS + 1);
+        assert!(matches!(
+            query_words(&over),
+            Err(StoreError::SearchQuery { .. })
+        ));
+    }
+
+    #[test]
+    fn fts5_phrases_double_their_quotes() {
+        assert_eq!(
+            fts5_query(&["a\"b", "NEAR(x", "c*"]),
+            "\"a\"\"b\" \"NEAR(x\" \"c*\""
+        );
+    }
+}
