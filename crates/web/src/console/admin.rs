@@ -7,12 +7,15 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;
+use vigia_notify::project::load_roster;
 use vigia_policy::UserName;
 use vigia_store::AuditVerification;
-use vigia_watch::Roster;
 
-use super::{field, form_pairs, render, Chrome, SignedIn};
+use super::{field, render, Chrome, SignedIn};
 use crate::error::{AppError, AppResult};
+use crate::routes::admin::set_disabled_as;
+use crate::routes::tokens::revoke_as;
+use crate::routes::watch::watch_error;
 use crate::state::AppState;
 
 struct AuditRow {
@@ -177,12 +180,9 @@ pub(crate) async fn admin(State(state): State<AppState>, s: SignedIn) -> AppResu
         .collect();
     let configured = state.ingest.configured_outbound();
     let effective = vigia_store::ingest::effective_outbound(&state.store, &configured).await?;
-    let roster: Roster = state
-        .store
-        .roster(s.team().as_str())
-        .await?
-        .and_then(|b| serde_json::from_str(&b).ok())
-        .unwrap_or_default();
+    let roster = load_roster(state.watch()?, s.team().as_str())
+        .await
+        .map_err(watch_error)?;
     let groups = state
         .store
         .list_sharing_groups()
@@ -231,16 +231,17 @@ pub(crate) async fn user_action(
     Path(name): Path<String>,
     body: Bytes,
 ) -> AppResult<Response> {
-    let form = form_pairs(&body);
-    s.check_csrf(field(&form, "csrf"))?;
+    let form = s.form(&body)?;
+    let action = field(&form, "action");
+    if let "disable" | "enable" = action {
+        set_disabled_as(&state, &s.caller, &name, action == "disable", "console").await?;
+        return Ok(Redirect::to("/console/admin").into_response());
+    }
     s.caller.require_admin()?;
     let name = UserName::parse(&name).map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let action = field(&form, "action");
     let found = match action {
         "unlock" => state.store.clear_login_failures(&name).await?,
         "reset-second-factor" => state.store.set_user_totp(&name, None).await?,
-        "disable" => state.store.set_user_disabled(&name, true).await?,
-        "enable" => state.store.set_user_disabled(&name, false).await?,
         other => {
             return Err(AppError::BadRequest(format!(
                 "action {other:?}: use unlock, reset-second-factor, disable or enable"
@@ -269,20 +270,7 @@ pub(crate) async fn revoke_token(
     Path(id): Path<String>,
     body: Bytes,
 ) -> AppResult<Response> {
-    let form = form_pairs(&body);
-    s.check_csrf(field(&form, "csrf"))?;
-    s.caller.require_admin()?;
-    if !state.store.revoke_token(&id).await? {
-        return Err(AppError::NotFound(format!("live token {id}")));
-    }
-    state
-        .audit(
-            &s.caller.actor,
-            "token.revoke",
-            Some(&id),
-            "ok",
-            json!({"via": "console"}),
-        )
-        .await?;
+    s.form(&body)?;
+    revoke_as(&state, &s.caller, &id, "console").await?;
     Ok(Redirect::to("/console/admin").into_response())
 }

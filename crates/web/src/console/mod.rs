@@ -370,6 +370,14 @@ impl SignedIn {
         &self.team
     }
 
+    /// A submitted form's fields, once its CSRF token is checked: every
+    /// state-changing handler reads its form through here.
+    pub(crate) fn form(&self, body: &[u8]) -> AppResult<Vec<(String, String)>> {
+        let pairs = form_pairs(body);
+        self.check_csrf(field(&pairs, "csrf"))?;
+        Ok(pairs)
+    }
+
     /// Refuses a state-changing request whose form token is wrong.
     pub(crate) fn check_csrf(&self, submitted: &str) -> AppResult<()> {
         if csrf_matches(&self.secret, submitted) {

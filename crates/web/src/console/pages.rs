@@ -5,13 +5,13 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use vigia_notify::project::load_roster;
 use vigia_watch::roster::ContactRole;
-use vigia_watch::Roster;
 
 use super::{render, Chrome, SignedIn};
 use crate::directory::{designation_label, non_public_reads, CampaignStatus, Directory, InboxItem};
 use crate::error::AppResult;
-use crate::routes::watch::visible_products;
+use crate::routes::watch::{visible_products, watch_error};
 use crate::state::AppState;
 
 /// A product in a list, with its marking's class and label (always both,
@@ -29,17 +29,22 @@ pub(crate) struct ProductRow {
     pub(crate) receipts: String,
 }
 
+/// The marking's CSS class (also its message key's suffix).
+pub(crate) fn tlp_class(tlp: vigia_stix::Tlp) -> &'static str {
+    use vigia_stix::Tlp;
+    match tlp {
+        Tlp::Clear => "clear",
+        Tlp::Green => "green",
+        Tlp::Amber => "amber",
+        Tlp::AmberStrict => "amber-strict",
+        Tlp::Red => "red",
+    }
+}
+
 /// The marking's CSS class and label text.
 pub(crate) fn marking(tlp: &str) -> (String, String) {
     match tlp.parse::<vigia_stix::Tlp>() {
-        Ok(t) => {
-            let label = t.label().to_owned();
-            let class = label
-                .trim_start_matches("TLP:")
-                .to_ascii_lowercase()
-                .replace('+', "-");
-            (class, label)
-        }
+        Ok(t) => (tlp_class(t).to_owned(), t.label().to_owned()),
         Err(_) => ("unknown".into(), tlp.to_owned()),
     }
 }
@@ -100,12 +105,9 @@ async fn live_data(state: &AppState, s: &SignedIn) -> AppResult<Live> {
     // Oldest first: the one that has waited longest is at the top.
     awaiting.sort_by_key(|(arrived, _)| *arrived);
     let now = crate::state::now();
-    let roster: Roster = state
-        .store
-        .roster(team.as_str())
-        .await?
-        .and_then(|b| serde_json::from_str(&b).ok())
-        .unwrap_or_default();
+    let roster = load_roster(state.watch()?, team.as_str())
+        .await
+        .map_err(watch_error)?;
     let mut on_duty = Vec::new();
     for role in [ContactRole::Primary, ContactRole::Backup] {
         let key = match role {

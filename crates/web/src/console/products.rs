@@ -11,8 +11,8 @@ use vigia_stix::{Distribution, Timestamp, Tlp};
 use vigia_watch::product::EmbargoDraft;
 use vigia_watch::{ProductDraft, ProductKind, ReceiptState, Severity};
 
-use super::pages::{marking, ProductRow};
-use super::{field, fields, form_pairs, render, Chrome, SignedIn};
+use super::pages::{marking, tlp_class, ProductRow};
+use super::{field, fields, render, Chrome, SignedIn};
 use crate::error::{AppError, AppResult};
 use crate::routes::objects::search_visible;
 use crate::routes::watch::{
@@ -287,8 +287,7 @@ pub(crate) async fn acknowledge(
     Path(id): Path<String>,
     body: Bytes,
 ) -> AppResult<Response> {
-    let form = form_pairs(&body);
-    s.check_csrf(field(&form, "csrf"))?;
+    let form = s.form(&body)?;
     let receipt_state = field(&form, "state");
     let receipt_state = receipt_state
         .parse::<ReceiptState>()
@@ -313,8 +312,7 @@ pub(crate) async fn finding(
     Path(id): Path<String>,
     body: Bytes,
 ) -> AppResult<Response> {
-    let form = form_pairs(&body);
-    s.check_csrf(field(&form, "csrf"))?;
+    let form = s.form(&body)?;
     let tlp = match field(&form, "tlp") {
         "" => None,
         t => Some(
@@ -509,17 +507,7 @@ async fn compose_page(
             .collect(),
         tlps: Tlp::ALL
             .iter()
-            .map(|t| {
-                let (class, _) = marking(t.as_str());
-                let class: &'static str = match class.as_str() {
-                    "clear" => "clear",
-                    "green" => "green",
-                    "amber" => "amber",
-                    "amber-strict" => "amber-strict",
-                    _ => "red",
-                };
-                (t.as_str(), class, t.as_str() == f.tlp)
-            })
+            .map(|t| (t.as_str(), tlp_class(*t), t.as_str() == f.tlp))
             .collect(),
         teams,
         groups,
@@ -559,8 +547,7 @@ pub(crate) async fn compose(
     s: SignedIn,
     body: Bytes,
 ) -> AppResult<Response> {
-    let form = form_pairs(&body);
-    s.check_csrf(field(&form, "csrf"))?;
+    let form = s.form(&body)?;
     s.caller.require_writer()?;
     let f = ComposeForm::read(&form);
     let draft = match f.draft(&s.chrome) {

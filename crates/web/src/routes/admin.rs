@@ -191,8 +191,21 @@ async fn set_disabled(
     name: String,
     disabled: bool,
 ) -> AppResult<StatusCode> {
+    set_disabled_as(&state, &caller, &name, disabled, "api").await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An admin disables or enables a user, audited; the API and the console
+/// both come here.
+pub(crate) async fn set_disabled_as(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    disabled: bool,
+    via: &str,
+) -> AppResult<()> {
     caller.require_admin()?;
-    let name = UserName::parse(&name).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let name = UserName::parse(name).map_err(|e| AppError::BadRequest(e.to_string()))?;
     if !state.store.set_user_disabled(&name, disabled).await? {
         return Err(AppError::NotFound(format!("user {name}")));
     }
@@ -207,10 +220,9 @@ async fn set_disabled(
             action,
             Some(name.as_str()),
             "ok",
-            json!(null),
+            json!({"via": via}),
         )
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+        .await
 }
 
 // ---- sharing groups

@@ -136,7 +136,9 @@ async fn audit_attempt(
 
 /// Issues the session token of a user who has proved who they are.
 pub(crate) async fn open_session(state: &AppState, user: &UserRecord) -> AppResult<Session> {
-    state.store.clear_login_failures(&user.name).await?;
+    if user.failed_logins > 0 || user.locked_until.is_some() {
+        state.store.clear_login_failures(&user.name).await?;
+    }
     let issued = issue_token();
     let expires_at = Timestamp::from_datetime(now().datetime() + Duration::hours(SESSION_HOURS));
     state

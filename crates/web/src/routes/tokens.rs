@@ -133,12 +133,29 @@ pub(crate) async fn revoke(
     caller: Caller,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
+    revoke_as(&state, &caller, &id, "api").await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An admin revokes a token, audited; the API and the console both come
+/// here.
+pub(crate) async fn revoke_as(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    via: &str,
+) -> AppResult<()> {
     caller.require_admin()?;
-    if !state.store.revoke_token(&id).await? {
+    if !state.store.revoke_token(id).await? {
         return Err(AppError::NotFound(format!("live token {id}")));
     }
     state
-        .audit(&caller.actor, "token.revoke", Some(&id), "ok", json!(null))
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+        .audit(
+            &caller.actor,
+            "token.revoke",
+            Some(id),
+            "ok",
+            json!({"via": via}),
+        )
+        .await
 }

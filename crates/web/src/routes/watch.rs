@@ -57,7 +57,7 @@ fn refused(report: &vigia_store::ingest::IngestReport) -> AppResult<()> {
     })
 }
 
-fn watch_error(e: vigia_notify::WatchError) -> AppError {
+pub(crate) fn watch_error(e: vigia_notify::WatchError) -> AppError {
     match e {
         vigia_notify::WatchError::Refused(m) => AppError::BadRequest(m),
         vigia_notify::WatchError::Store(e) => AppError::from(e),
