@@ -16,6 +16,7 @@ pub mod coverage;
 pub mod entry;
 pub mod export;
 pub mod register;
+pub mod reporting;
 pub mod services;
 pub mod standards;
 pub mod stix;

@@ -27,6 +27,7 @@ pub mod client;
 pub mod endpoint;
 pub mod error;
 pub mod query;
+pub mod relay;
 pub mod sync;
 
 pub use client::{envelope, Auth, Options, Page, PageStream, TaxiiClient};

@@ -74,7 +74,7 @@ pub struct Federation {
 }
 
 impl Federation {
-    fn client(&self, peer: &NewPeer) -> Result<TaxiiClient, crate::Error> {
+    pub(crate) fn client(&self, peer: &NewPeer) -> Result<TaxiiClient, crate::Error> {
         let url = format!("{}/taxii2/api/", peer.url.trim_end_matches('/'));
         let client = TaxiiClient::new(
             &url,
@@ -97,7 +97,9 @@ impl Federation {
         Ok(client)
     }
 
-    async fn peer_map(&self) -> Result<HashMap<TeamId, NewPeer>, vigia_store::StoreError> {
+    pub(crate) async fn peer_map(
+        &self,
+    ) -> Result<HashMap<TeamId, NewPeer>, vigia_store::StoreError> {
         Ok(self
             .store
             .peer_links()

@@ -4,10 +4,11 @@
 use serde_json::Value;
 use vigia_policy::{may_view, Audience, TeamId, UserName, UserRef, Viewer};
 use vigia_store::{
-    Assignment, FindingRow, NewNotification, ProductRecord, ReceiptUpdate, StoredObject,
-    WatchProjection,
+    Assignment, FindingRow, NewNotification, ProductRecord, PublicReportRecord, ReceiptUpdate,
+    StoredObject, WatchProjection,
 };
 use vigia_watch::message::{email, webhook_payload, Links, ACK_LINK_MARKER};
+use vigia_watch::public_report::{ReportInfo, ReportStatus};
 use vigia_watch::{
     disclosure, finding_subject, Channel, ContactRole, ProductInfo, ReceiptInfo, ReceiptState,
     Roster, Step,
@@ -27,6 +28,18 @@ pub async fn load_roster(w: &Watch, team: &str) -> Result<Roster, WatchError> {
         })?,
         None => Roster::default(),
     })
+}
+
+/// Projects up to `runs` runs now, so a page shown right after a write
+/// (an acknowledgement, say) already reflects it. The worker projects
+/// the rest; the store's cursor check keeps the two from doubling up.
+pub async fn catch_up(w: &Watch, runs: usize) -> Result<(), WatchError> {
+    for _ in 0..runs {
+        if !project_once(w).await? {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// Projects the next run of objects; `true` when more may be waiting.
@@ -98,6 +111,26 @@ pub async fn project_once(w: &Watch) -> Result<bool, WatchError> {
                 delivered.push((o, team.id.clone()));
                 metrics::counter!("vigia_watch_products_arrived_total", "severity" => info.severity.as_str())
                     .increment(1);
+            }
+        } else if let Some(r) = ReportInfo::read(&value) {
+            // Stored here only when addressed to a team here: a portal
+            // relays reports for other nodes without storing them.
+            if let Some(team) = r.recipients.first() {
+                metrics::counter!("vigia_public_reports_received_total").increment(1);
+                p.public_reports.push(PublicReportRecord {
+                    id: r.id.clone(),
+                    reference_hash: r.ext.reference_sha256.clone(),
+                    team: team.clone(),
+                    received_by: r.received_by.clone(),
+                    country: r.ext.country.clone(),
+                    category: r.ext.category.as_str().to_owned(),
+                    received_at: r.ext.received_at.unix_micros(),
+                    status: ReportStatus::Received.as_str().to_owned(),
+                    incident_ref: None,
+                    reply: None,
+                    updated_at: r.ext.received_at.unix_micros(),
+                    updated_by: None,
+                });
             }
         } else if let Some(r) = ReceiptInfo::read(&value) {
             // The sealing team speaks for the receipt, whatever it claims.

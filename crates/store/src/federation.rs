@@ -571,6 +571,25 @@ impl Store {
         Ok(())
     }
 
+    /// Stores `value` under `name` unless a value is there already, and
+    /// returns the one stored: replicas racing to create a key agree on
+    /// the first.
+    pub async fn setting_or_insert(&self, name: &str, value: &str) -> Result<String, StoreError> {
+        sqlx::query(
+            "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        self.setting(name)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt {
+                what: format!("setting {name}"),
+                reason: "missing right after it was stored".into(),
+            })
+    }
+
     /// Stores a sharing group another node defined, as it signed it. A name
     /// already used by a group of another owner is a conflict.
     pub async fn put_foreign_group(

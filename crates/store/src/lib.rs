@@ -24,6 +24,7 @@ mod federation;
 mod groups;
 pub mod ingest;
 mod objects;
+mod public_reports;
 mod records;
 mod sql;
 mod status;
@@ -40,6 +41,7 @@ pub use federation::{Delivery, DeliveryOutcome, DueBatch, KeyTrust, NewPeer, Pee
 pub use objects::{
     InsertOutcome, NewObject, ObjectQuery, StoredObject, VersionFilter, MAX_SEARCH_QUERY_CHARS,
 };
+pub use public_reports::{PublicReportRecord, ReportRelay, ReportTriage};
 pub use records::{
     NewTeam, NewToken, NewUser, NodeRecord, TeamKind, TeamRecord, TokenRecord, UserRecord,
 };

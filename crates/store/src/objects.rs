@@ -139,7 +139,21 @@ impl Store {
         query: &str,
         limit: u32,
     ) -> Result<Vec<StoredObject>, StoreError> {
-        search::search_objects(self, query, limit).await
+        search::search_objects(self, query, None, limit).await
+    }
+
+    /// [`search_objects`](Self::search_objects) among the objects indexed
+    /// under one of `access_keys` (a viewer's keys, from
+    /// `vigia_policy::viewer_keys`). The keys over-approximate the access
+    /// rule, so the caller still decides each object with `may_view`.
+    #[tracing::instrument(skip_all)]
+    pub async fn search_objects_for(
+        &self,
+        query: &str,
+        access_keys: &[String],
+        limit: u32,
+    ) -> Result<Vec<StoredObject>, StoreError> {
+        search::search_objects(self, query, Some(access_keys), limit).await
     }
 
     /// Number of stored object versions.

@@ -80,8 +80,36 @@ impl Store {
         name: &UserName,
         sealed_secret: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE users SET totp_secret = $1 WHERE name = $2")
-            .bind(sealed_secret)
+        let done =
+            sqlx::query("UPDATE users SET totp_secret = $1, totp_last_step = NULL WHERE name = $2")
+                .bind(sealed_secret)
+                .bind(name.as_str())
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Spends the TOTP time step a sign-in's code belongs to. False when
+    /// that step, or a later one, was already used: the code is a replay.
+    /// One statement, so two replicas cannot both accept one code.
+    #[tracing::instrument(skip_all)]
+    pub async fn claim_totp_step(&self, name: &UserName, step: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE users SET totp_last_step = $1 WHERE name = $2 \
+             AND (totp_last_step IS NULL OR totp_last_step < $1)",
+        )
+        .bind(step)
+        .bind(name.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Changes a user's role. Returns false if no such user exists.
+    #[tracing::instrument(skip_all)]
+    pub async fn set_user_role(&self, name: &UserName, role: Role) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE users SET role = $1 WHERE name = $2")
+            .bind(role.as_str())
             .bind(name.as_str())
             .execute(&self.pool)
             .await?;

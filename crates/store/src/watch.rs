@@ -139,6 +139,8 @@ pub struct WatchProjection {
     /// (product, team) whose escalation stops: someone acknowledged.
     pub closed: Vec<(String, String)>,
     pub notifications: Vec<NewNotification>,
+    /// Incident reports from the public, for a team of this node.
+    pub public_reports: Vec<crate::PublicReportRecord>,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -306,7 +308,7 @@ impl Store {
         let mut stmt = Stmt::new(
             self.backend,
             &format!(
-                "SELECT {COLUMNS} FROM objects o WHERE o.type IN ('report', 'course-of-action', 'note') \
+                "SELECT {COLUMNS} FROM objects o WHERE o.type IN ('report', 'course-of-action', 'note', 'incident') \
                  AND o.date_added > "
             ),
         );
@@ -344,6 +346,7 @@ impl Store {
         .bind(to.to_string())
         .execute(&mut *tx)
         .await?;
+        crate::public_reports::insert_reports(&mut tx, &p.public_reports).await?;
         for r in &p.products {
             sqlx::query(
                 "INSERT INTO products (id, kind, severity, title, originator, tlp, version, date_added, \
@@ -785,6 +788,25 @@ impl Store {
         stmt.bind(id.to_owned()).sql(" AND o.is_latest = 1");
         let row = stmt.query()?.fetch_optional(&self.pool).await?;
         row.as_ref().map(stored_object).transpose()
+    }
+
+    /// The latest stored version of each of `ids` that exists, in no
+    /// particular order: one query where a list would make many.
+    pub async fn latest_objects(&self, ids: &[&str]) -> Result<Vec<StoredObject>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let mut stmt = Stmt::new(
+                self.backend,
+                &format!("SELECT {COLUMNS} FROM objects o WHERE o.is_latest = 1 AND o.id IN ("),
+            );
+            stmt.bind_list(chunk.iter().map(|id| (*id).to_owned()))
+                .sql(")");
+            let rows = stmt.query()?.fetch_all(&self.pool).await?;
+            for row in &rows {
+                out.push(stored_object(row)?);
+            }
+        }
+        Ok(out)
     }
 }
 

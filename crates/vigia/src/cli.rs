@@ -71,6 +71,11 @@ pub(crate) enum Command {
     /// visibility per field), everyone else's, endorsements and exports.
     #[command(subcommand)]
     Directory(DirectoryCommand),
+    /// CSAF 2.0: import another provider's advisories as vulnerability
+    /// notices. (This node's own provider is served under
+    /// `/.well-known/csaf/`.)
+    #[command(subcommand)]
+    Csaf(CsafCommand),
     /// The coverage gap report: states without a national point of contact
     /// or CSIRT, uncovered sectors, and redundancy.
     Coverage(CoverageArgs),
@@ -726,4 +731,37 @@ pub(crate) struct TaxiiPushArgs {
     /// Seconds to wait for each status to become complete.
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     pub(crate) status_timeout: u64,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum CsafCommand {
+    /// Read CSAF 2.0 advisories into vulnerability notices of this node's
+    /// team. SOURCE is a provider's `provider-metadata.json` URL (its ROLIE
+    /// feeds or directory are followed, and each document's hash and
+    /// OpenPGP signature must check), a directory of documents, or one
+    /// document file. A document already imported at the same release is
+    /// skipped; a newer release supersedes the earlier notice.
+    Import(CsafImportArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct CsafImportArgs {
+    #[command(flatten)]
+    pub(crate) dir: DataDir,
+    /// A provider-metadata.json URL, a directory or a file.
+    pub(crate) source: String,
+    /// The marking of a document that carries no TLP label:
+    /// clear, green, amber, amber+strict or red.
+    #[arg(long, default_value = "amber")]
+    pub(crate) tlp: String,
+    /// For local files: the provider's armored OpenPGP public key; each
+    /// document's `.asc` beside it must then verify.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: Option<std::path::PathBuf>,
+    /// A recipient team of the notices (id, country code or name).
+    #[arg(long = "to", value_name = "TEAM")]
+    pub(crate) to: Vec<String>,
+    /// A sharing group that receives the notices.
+    #[arg(long = "group", value_name = "NAME")]
+    pub(crate) group: Vec<String>,
 }

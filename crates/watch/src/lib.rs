@@ -17,6 +17,7 @@
 pub mod escalation;
 pub mod message;
 pub mod product;
+pub mod public_report;
 pub mod receipt;
 pub mod roster;
 

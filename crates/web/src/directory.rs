@@ -935,6 +935,11 @@ impl Directory<'_> {
         Ok(out)
     }
 
+    /// The questionnaire a campaign asks.
+    pub async fn questionnaire(&self, campaign: &str) -> Result<Questionnaire> {
+        Ok(self.request(campaign).await?.0.questionnaire)
+    }
+
     /// The questionnaire of a campaign, prefilled from `team`'s entry.
     pub async fn form(
         &self,

@@ -328,17 +328,29 @@ pub(crate) async fn get_outbound_policy(
     })))
 }
 
-/// Replaces the run-time outbound policy. It can only narrow what the
-/// configuration allows; the change is audited with both versions.
+/// `PUT /api/federation/outbound-policy`
 pub(crate) async fn put_outbound_policy(
     State(state): State<AppState>,
     caller: Caller,
     body: Result<Json<OutboundPolicy>, axum::extract::rejection::JsonRejection>,
 ) -> AppResult<Json<serde_json::Value>> {
-    caller.require_admin()?;
     let Json(policy) = body.map_err(|e| AppError::BadRequest(format!("outbound policy: {e}")))?;
+    set_outbound_policy_as(&state, &caller, &policy, "api").await?;
+    get_outbound_policy(State(state), caller).await
+}
+
+/// Replaces the run-time outbound policy. It can only narrow what the
+/// configuration allows; the change is audited with both versions. The
+/// API and the console both come here.
+pub(crate) async fn set_outbound_policy_as(
+    state: &AppState,
+    caller: &Caller,
+    policy: &OutboundPolicy,
+    via: &str,
+) -> AppResult<()> {
+    caller.require_admin()?;
     let before = state.store.setting(OUTBOUND_POLICY_SETTING).await?;
-    let text = serde_json::to_string(&policy).map_err(|e| AppError::Internal(e.to_string()))?;
+    let text = serde_json::to_string(policy).map_err(|e| AppError::Internal(e.to_string()))?;
     state
         .store
         .put_setting(OUTBOUND_POLICY_SETTING, &text)
@@ -349,8 +361,7 @@ pub(crate) async fn put_outbound_policy(
             "outbound_policy.change",
             None,
             "ok",
-            json!({"before": before.and_then(|b| serde_json::from_str::<serde_json::Value>(&b).ok()), "after": policy}),
+            json!({"before": before.and_then(|b| serde_json::from_str::<serde_json::Value>(&b).ok()), "after": policy, "via": via}),
         )
-        .await?;
-    get_outbound_policy(State(state), caller).await
+        .await
 }

@@ -23,6 +23,8 @@ pub mod credentials;
 pub mod directory;
 pub mod error;
 pub mod federation;
+mod portal;
+mod reports;
 mod routes;
 pub mod state;
 pub mod taxii;
@@ -67,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .route("/users", get(admin::list_users).post(admin::create_user))
         .route("/users/{name}/disable", post(admin::disable_user))
         .route("/users/{name}/enable", post(admin::enable_user))
+        .route("/users/{name}/role", put(admin::set_role))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", delete(tokens::revoke))
         .route("/sharing-groups", get(admin::list_groups))
@@ -127,6 +130,23 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/census/inbox", get(directory::inbox))
         .route(
+            "/public/reports",
+            post(reports::submit_json)
+                .layer(DefaultBodyLimit::max(reports::MAX_REPORT_BODY))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    throttle::limit_reports,
+                )),
+        )
+        .route(
+            "/public/reports/status",
+            post(reports::status_json).layer(DefaultBodyLimit::max(4096)),
+        )
+        .route("/reports", get(reports::list))
+        .route("/reports/{id}", get(reports::get))
+        .route("/reports/{id}/attachment", get(reports::attachment))
+        .route("/reports/{id}/triage", post(reports::triage))
+        .route(
             "/federation/outbound-policy",
             get(federation::get_outbound_policy).put(federation::put_outbound_policy),
         );
@@ -137,6 +157,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api", api)
         .route("/ack/{token}", get(ack::show).post(ack::confirm))
         .merge(console::router(state.clone()))
+        .merge(portal::router(state.clone()))
         .merge(taxii::router())
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)

@@ -73,6 +73,10 @@ pub struct AppState {
     /// `[console]`: the second factor and lockout.
     pub console: Arc<crate::ConsoleSettings>,
     pub login_throttle: Arc<crate::throttle::LoginThrottle>,
+    /// Incident reports from the public, per address: 10 in 10 minutes.
+    pub report_throttle: Arc<crate::throttle::LoginThrottle>,
+    /// The CSAF provider's OpenPGP key, read or made on first use.
+    pub csaf_key: Arc<tokio::sync::OnceCell<vigia_csaf::OpenPgpKey>>,
 }
 
 impl AppState {
@@ -105,6 +109,11 @@ impl AppState {
             directory: Arc::default(),
             console: Arc::default(),
             login_throttle: Arc::default(),
+            report_throttle: Arc::new(crate::throttle::LoginThrottle::new(
+                10,
+                std::time::Duration::from_secs(600),
+            )),
+            csaf_key: Arc::default(),
         })
     }
 

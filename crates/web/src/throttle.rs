@@ -102,6 +102,38 @@ pub(crate) async fn limit_sign_ins(
     response
 }
 
+/// Middleware on the public report intake: every report an address sends
+/// counts, accepted or not, and past the limit it waits.
+pub(crate) async fn limit_reports(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let Some(ip) = ip else {
+        return next.run(request).await;
+    };
+    let throttle = &state.report_throttle;
+    let now = Instant::now();
+    if let Some(secs) = throttle.wait(ip, now) {
+        metrics::counter!("vigia_public_reports_refused_total", "reason" => "rate-limit")
+            .increment(1);
+        let mut refused = AppError::TooManyRequests(format!(
+            "too many reports from this address; try again in {secs} s"
+        ))
+        .into_response();
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            refused.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return refused;
+    }
+    throttle.fail(ip, now);
+    next.run(request).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

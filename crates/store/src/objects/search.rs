@@ -58,10 +58,11 @@ fn fts5_query(words: &[&str]) -> String {
 pub(super) async fn search_objects(
     store: &Store,
     query: &str,
+    access_keys: Option<&[String]>,
     limit: u32,
 ) -> Result<Vec<StoredObject>, StoreError> {
     let words = query_words(query)?;
-    if words.is_empty() || limit == 0 {
+    if words.is_empty() || limit == 0 || access_keys.is_some_and(<[String]>::is_empty) {
         return Ok(Vec::new());
     }
     let mut stmt = match store.backend {
@@ -74,8 +75,9 @@ pub(super) async fn search_objects(
                      WHERE object_search MATCH "
                 ),
             );
-            stmt.bind(fts5_query(&words))
-                .sql(" AND o.is_latest = 1 ORDER BY object_search.rowid DESC LIMIT ");
+            stmt.bind(fts5_query(&words)).sql(" AND o.is_latest = 1");
+            visible_only(&mut stmt, access_keys);
+            stmt.sql(" ORDER BY object_search.rowid DESC LIMIT ");
             stmt
         }
         Backend::Postgres => {
@@ -95,13 +97,28 @@ pub(super) async fn search_objects(
                     .bind(word)
                     .sql("))");
             }
-            stmt.sql(") AND o.is_latest = 1 ORDER BY s.date_added DESC LIMIT ");
+            stmt.sql(") AND o.is_latest = 1");
+            visible_only(&mut stmt, access_keys);
+            stmt.sql(" ORDER BY s.date_added DESC LIMIT ");
             stmt
         }
     };
     stmt.bind(i64::from(limit));
     let rows = stmt.query()?.fetch_all(&store.pool).await?;
     rows.iter().map(stored_object).collect()
+}
+
+/// Narrows a search to objects indexed under one of the viewer's access
+/// keys (`vigia_policy::viewer_keys`), so that the limit counts candidates
+/// the viewer may see, not everyone's.
+fn visible_only<'a>(stmt: &mut Stmt<'a>, access_keys: Option<&'a [String]>) {
+    if let Some(keys) = access_keys {
+        stmt.sql(
+            " AND o.date_added IN (SELECT date_added FROM object_access WHERE access_key IN (",
+        )
+        .bind_list(keys.iter().map(String::as_str))
+        .sql("))");
+    }
 }
 
 /// Indexes the objects stored at `first..=last` (the rows an insert just

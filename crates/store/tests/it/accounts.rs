@@ -11,6 +11,7 @@ use crate::support::{on_both_backends, team, TestDb, TEAM_A, TEAM_B, TEAM_C};
 on_both_backends!(
     teams_are_created_and_listed,
     users_are_unique_per_node,
+    roles_change_and_a_totp_step_is_spent_once,
     tokens_live_until_revoked_or_expired,
     sharing_groups_make_the_community,
     initialising_twice_changes_nothing,
@@ -209,6 +210,37 @@ async fn users_are_unique_per_node(db: &TestDb) {
         .set_user_password(&user("nobody"), "x")
         .await
         .unwrap());
+}
+
+async fn roles_change_and_a_totp_step_is_spent_once(db: &TestDb) {
+    two_teams(db).await;
+    db.store
+        .create_user(&new_user(TEAM_A, "alice", Role::Analyst))
+        .await
+        .unwrap();
+    let alice = user("alice");
+    assert!(db.store.set_user_role(&alice, Role::Admin).await.unwrap());
+    let record = db.store.user_by_name(&alice).await.unwrap().unwrap();
+    assert_eq!(record.role, Role::Admin);
+    assert!(!db
+        .store
+        .set_user_role(&user("nobody"), Role::Admin)
+        .await
+        .unwrap());
+
+    // A step is good once; an earlier one never again.
+    assert!(db.store.claim_totp_step(&alice, 100).await.unwrap());
+    assert!(!db.store.claim_totp_step(&alice, 100).await.unwrap());
+    assert!(!db.store.claim_totp_step(&alice, 99).await.unwrap());
+    assert!(db.store.claim_totp_step(&alice, 101).await.unwrap());
+    // A new secret starts afresh.
+    assert!(db
+        .store
+        .set_user_totp(&alice, Some("sealed"))
+        .await
+        .unwrap());
+    assert!(db.store.claim_totp_step(&alice, 50).await.unwrap());
+    assert!(!db.store.claim_totp_step(&user("nobody"), 1).await.unwrap());
 }
 
 fn new_token(id: &str, secret: u8, user: Option<&str>, expires_at: Option<Timestamp>) -> NewToken {

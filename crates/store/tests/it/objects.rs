@@ -14,6 +14,7 @@ use crate::support::{
 on_both_backends!(
     round_trip_is_byte_faithful,
     versions_and_duplicates,
+    latest_objects_gives_each_latest_version_once,
     version_filters,
     date_added_strictly_increases,
     paging_never_skips_or_repeats,
@@ -181,6 +182,28 @@ async fn versions_and_duplicates(db: &TestDb) {
         .await
         .unwrap()
         .is_empty());
+}
+
+async fn latest_objects_gives_each_latest_version_once(db: &TestDb) {
+    let store = &db.store;
+    let items = [
+        Item::green(indicator(1, "2024-01-01T00:00:00.000Z")),
+        Item::green(indicator(1, "2024-02-01T00:00:00.000Z")),
+        Item::green(indicator(2, "2024-01-01T00:00:00.000Z")),
+    ];
+    store.insert_objects(&batch(&items)).await.unwrap();
+    let id = |n: u64| items[if n == 1 { 0 } else { 2 }].object.id().to_string();
+    let (one, two) = (id(1), id(2));
+    let missing = "indicator--00000000-0000-4000-8000-00000000ffff";
+    let mut found = store
+        .latest_objects(&[one.as_str(), two.as_str(), missing])
+        .await
+        .unwrap();
+    found.sort_by_key(|o| o.id.to_string());
+    assert_eq!(found.len(), 2, "each once; the missing one is left out");
+    let first = found.iter().find(|o| o.id.to_string() == one).unwrap();
+    assert_eq!(first.version, Some(ts("2024-02-01T00:00:00.000Z")));
+    assert!(store.latest_objects(&[]).await.unwrap().is_empty());
 }
 
 async fn version_filters(db: &TestDb) {

@@ -6,7 +6,7 @@ use sqlx::{Connection, Executor};
 use vigia_stix::{StixId, StixObject};
 use vigia_store::{Backend, Store, StoreError, StoredObject, MAX_SEARCH_QUERY_CHARS};
 
-use crate::support::{batch, on_both_backends, parse, uuid, Item, TestDb};
+use crate::support::{batch, on_both_backends, parse, uuid, Item, TestDb, TEAM_A, TEAM_B};
 
 on_both_backends!(
     words_of_names_descriptions_and_notes_are_found,
@@ -14,6 +14,7 @@ on_both_backends!(
     observable_values_and_hashes_are_found,
     only_the_latest_version_is_searched_and_returned,
     newest_matches_come_first_up_to_the_limit,
+    a_viewers_keys_narrow_the_search_before_the_limit,
     hostile_queries_are_plain_text,
     blank_and_oversized_queries,
     deleted_versions_leave_the_index,
@@ -294,6 +295,39 @@ async fn newest_matches_come_first_up_to_the_limit(db: &TestDb) {
         .await
         .unwrap()
         .is_empty());
+}
+
+async fn a_viewers_keys_narrow_the_search_before_the_limit(db: &TestDb) {
+    let store = &db.store;
+    // Ten newer AMBER matches of team B come after one of team A's.
+    let mine = Item::new(
+        ip_indicator(1, "192.0.2.1"),
+        vigia_stix::Tlp::Amber,
+        Some(TEAM_A),
+    );
+    store.insert_objects(&batch(&[mine])).await.unwrap();
+    let theirs: Vec<Item> = (2..=11)
+        .map(|n| {
+            Item::new(
+                ip_indicator(n, &format!("192.0.2.{n}")),
+                vigia_stix::Tlp::Amber,
+                Some(TEAM_B),
+            )
+        })
+        .collect();
+    store.insert_objects(&batch(&theirs)).await.unwrap();
+    // Unfiltered, a limit of 5 holds only B's; with A's keys, A's own is
+    // found whatever the limit.
+    let all = store.search_objects("scanning", 5).await.unwrap();
+    assert!(!ids(&all).contains(&indicator_id(1)));
+    let keys = vec![format!("team:{TEAM_A}"), "public".to_owned()];
+    let a = store
+        .search_objects_for("scanning", &keys, 5)
+        .await
+        .unwrap();
+    assert_eq!(ids(&a), [indicator_id(1)]);
+    let none = store.search_objects_for("scanning", &[], 5).await.unwrap();
+    assert!(none.is_empty(), "no keys, nothing");
 }
 
 async fn hostile_queries_are_plain_text(db: &TestDb) {

@@ -1,6 +1,7 @@
 //! One module per sub-command.
 
 mod admin;
+mod csaf;
 mod demo;
 mod directory;
 pub(crate) mod federation;
@@ -168,6 +169,12 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Directory(cmd) => {
             telemetry::init_logs(LogFormat::Text, "warn");
             directory::directory(cmd).await
+        }
+        Command::Csaf(cmd) => {
+            telemetry::init_logs(LogFormat::Text, "warn");
+            match cmd {
+                crate::cli::CsafCommand::Import(args) => csaf::import(args).await,
+            }
         }
         Command::Coverage(args) => {
             telemetry::init_logs(LogFormat::Text, "warn");

@@ -119,6 +119,10 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             }
         }
         workers.spawn(run_outbox(fed.clone()));
+        workers.spawn(vigia_federation::relay::run_report_relays(
+            fed.clone(),
+            std::sync::Arc::new(vigia_sign::SecretBox::for_node(&key)),
+        ));
         workers.spawn(run_pull(fed));
     }
     let watch = super::watch::context(&config, &store, &state, &key)?;

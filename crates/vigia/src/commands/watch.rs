@@ -77,7 +77,7 @@ fn build(
 }
 
 /// The watch context for a command run beside (or without) the server.
-async fn offline(dir: &std::path::Path) -> anyhow::Result<(Watch, Config)> {
+pub(crate) async fn offline(dir: &std::path::Path) -> anyhow::Result<(Watch, Config)> {
     let (config, store) = super::open(dir).await?;
     let key = node_key(dir)?;
     let ingest = ingest_context(&config, Some(federation_context(&config, dir)?))?;

@@ -46,7 +46,10 @@ fn an_alert_composed_at_one_node_is_seen_live_acknowledged_and_kept_from_the_une
     let root = repo_root();
     let chromium = std::env::var("VIGIA_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
-        Path::new(&chromium).exists() && root.join("e2e/node_modules/playwright-core").exists(),
+        Path::new(&chromium).exists()
+            && ["playwright-core", "axe-core"]
+                .iter()
+                .all(|p| root.join("e2e/node_modules").join(p).exists()),
         "the browser tests need Chromium ({chromium}) and e2e/node_modules: run scripts/test, \
          which installs both"
     );

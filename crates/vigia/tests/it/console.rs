@@ -5,11 +5,11 @@
 
 use reqwest::blocking::{Client, Response};
 use reqwest::header::{HeaderMap, ACCEPT_LANGUAGE, COOKIE, LOCATION, SET_COOKIE};
-use serde_json::json;
+use serde_json::{json, Value};
 
-use crate::federation_net::{eventually, net_node};
+use crate::federation_net::{eventually, net_node, NetNode};
 
-fn client() -> Client {
+pub fn client() -> Client {
     Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(std::time::Duration::from_secs(30))
@@ -38,7 +38,7 @@ fn csrf_of(html: &str) -> String {
     html[at..at + 64].to_owned()
 }
 
-fn between(s: &str, start: &str, end: &str) -> String {
+pub fn between(s: &str, start: &str, end: &str) -> String {
     let at = s.find(start).expect("the start marker") + start.len();
     let len = s[at..].find(end).expect("the end marker");
     s[at..at + len].to_owned()
@@ -46,9 +46,21 @@ fn between(s: &str, start: &str, end: &str) -> String {
 
 /// The current TOTP code of a base32 secret, as an authenticator app shows it.
 pub fn totp_now(secret: &str) -> String {
+    totp_at(secret, 0)
+}
+
+/// The code `steps` 30-second steps from now: a code is good once, so a
+/// second sign-in within one step uses the next step's (one step of skew
+/// is allowed).
+pub fn totp_at(secret: &str, steps: i64) -> String {
     let bytes = totp_rs::Secret::Encoded(secret.to_owned())
         .to_bytes()
         .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let at = now.saturating_add_signed(steps * 30);
     totp_rs::TOTP::new(
         totp_rs::Algorithm::SHA1,
         6,
@@ -59,8 +71,7 @@ pub fn totp_now(secret: &str) -> String {
         "test".into(),
     )
     .unwrap()
-    .generate_current()
-    .unwrap()
+    .generate(at)
 }
 
 fn text(r: Response) -> (u16, HeaderMap, String) {
@@ -189,10 +200,11 @@ fn the_console_signs_in_safely_escapes_text_speaks_four_languages_and_signs_out(
         .send()
         .unwrap();
     assert_eq!(wrong.status().as_u16(), 401);
+    let enrol_code = totp_now(&secret);
     let r = c
         .post(url("/console/enrol"))
         .header(COOKIE, &enrol_jar)
-        .form(&[("csrf", form_csrf.as_str()), ("code", &totp_now(&secret))])
+        .form(&[("csrf", form_csrf.as_str()), ("code", &enrol_code)])
         .send()
         .unwrap();
     assert_eq!(r.status().as_u16(), 303);
@@ -229,7 +241,20 @@ fn the_console_signs_in_safely_escapes_text_speaks_four_languages_and_signs_out(
     let r = node
         .client
         .post(url("/api/login"))
-        .json(&json!({"username": "admin", "password": node.init.admin_password, "totp": totp_now(&secret)}))
+        .json(
+            &json!({"username": "admin", "password": node.init.admin_password, "totp": enrol_code}),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(
+        r.status().as_u16(),
+        401,
+        "the enrolment spent this step's code: a replay is refused"
+    );
+    let r = node
+        .client
+        .post(url("/api/login"))
+        .json(&json!({"username": "admin", "password": node.init.admin_password, "totp": totp_at(&secret, 1)}))
         .send()
         .unwrap();
     assert_eq!(r.status().as_u16(), 200, "the API takes the code too");
@@ -361,7 +386,7 @@ pub fn console_sign_in(c: &Client, base: &str, user: &str, password: &str) -> Co
     }
 }
 
-fn page(c: &Client, base: &str, who: &ConsoleUser, path: &str) -> (u16, String) {
+pub fn page(c: &Client, base: &str, who: &ConsoleUser, path: &str) -> (u16, String) {
     let (status, _, body) = text(
         c.get(format!("{base}{path}"))
             .header(COOKIE, &who.jar)
@@ -371,7 +396,7 @@ fn page(c: &Client, base: &str, who: &ConsoleUser, path: &str) -> (u16, String) 
     (status, body)
 }
 
-fn submit(
+pub fn submit(
     c: &Client,
     base: &str,
     who: &ConsoleUser,
@@ -587,6 +612,245 @@ fn the_console_composes_previews_acknowledges_searches_and_keeps_each_team_to_it
     let (status, admin_page) = page(&c, base, &admin, "/console/admin");
     assert_eq!(status, 200);
     assert!(admin_page.contains("mina"), "{admin_page}");
+    administers_from_the_console(&node, &c, &admin, &mina);
+}
+
+/// Users, roles, tokens, outbound policy, roster and sharing groups, all
+/// changed from the admin page, each refusal named and shown with what
+/// was typed.
+fn administers_from_the_console(
+    node: &NetNode,
+    c: &Client,
+    admin: &ConsoleUser,
+    mina: &ConsoleUser,
+) {
+    let base = node.url.as_str();
+    // A new user, whose password is shown once.
+    let (status, _, body) = submit(
+        c,
+        base,
+        admin,
+        "/console/admin/users",
+        &[
+            ("name", "omar"),
+            ("display_name", "Omar <b>Q</b>"),
+            ("email", "omar@csirt.pe.test"),
+            ("role", "duty-officer"),
+        ],
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("id=\"admin-notice\">✔"), "{body}");
+    assert!(body.contains("Omar &#60;b&#62;Q&#60;/b&#62;"), "{body}");
+    let password = between(&body, "<pre id=\"admin-secret\">", "</pre>");
+    assert!(password.len() >= 12, "{password}");
+    let r = node
+        .client
+        .post(format!("{base}/api/login"))
+        .json(&json!({"username": "omar", "password": password}))
+        .send()
+        .unwrap();
+    assert_eq!(
+        r.status().as_u16(),
+        403,
+        "the password works; a second factor is due"
+    );
+    let (status, _, body) = submit(
+        c,
+        base,
+        admin,
+        "/console/admin/users",
+        &[("name", "omar"), ("role", "analyst")],
+    );
+    assert_eq!(status, 409, "a taken name is refused");
+    assert!(body.contains("id=\"admin-notice\">✘"), "{body}");
+    let (status, _, body) = submit(
+        c,
+        base,
+        admin,
+        "/console/admin/users",
+        &[("name", "x y"), ("role", "analyst")],
+    );
+    assert_eq!(status, 400);
+    assert!(body.contains("user name"), "{body}");
+
+    // Roles change, but never one's own, and only by an admin.
+    let (status, _, body) = submit(
+        c,
+        base,
+        admin,
+        "/console/admin/users/omar",
+        &[("action", "role"), ("role", "read-only")],
+    );
+    assert_eq!(status, 200, "{body}");
+    let users: Value = node
+        .client
+        .get(format!("{base}/api/users"))
+        .bearer_auth(node.token("admin", &["--user", "admin"]))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let omar = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "omar")
+        .unwrap();
+    assert_eq!(omar["role"], "read-only");
+    let (status, _, body) = submit(
+        c,
+        base,
+        admin,
+        "/console/admin/users/admin",
+        &[("action", "role"), ("role", "analyst")],
+    );
+    assert_eq!(status, 409, "{body}");
+    let (status, _, _) = submit(
+        c,
+        base,
+        admin,
+        "/console/admin/users/omar",
+        &[("action", "role"), ("role", "peer-node")],
+    );
+    assert_eq!(status, 400);
+    let (status, _, _) = submit(
+        c,
+        base,
+        mina,
+        "/console/admin/users/omar",
+        &[("action", "role"), ("role", "admin")],
+    );
+    assert_eq!(status, 403);
+
+    // A token, shown once, that works at once.
+    let (status, _, body) = submit(
+        c,
+        base,
+        admin,
+        "/console/admin/tokens",
+        &[
+            ("user", ""),
+            ("role", "read-only"),
+            ("scope", "api"),
+            ("label", "SIEM"),
+            ("expires_in_days", "30"),
+        ],
+    );
+    assert_eq!(status, 200, "{body}");
+    let token = between(&body, "<pre id=\"admin-secret\">", "</pre>");
+    let r = node
+        .client
+        .get(format!("{base}/api/teams"))
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let (status, _, body) = submit(
+        c,
+        base,
+        admin,
+        "/console/admin/tokens",
+        &[
+            ("role", "analyst"),
+            ("scope", "api"),
+            ("expires_in_days", "0"),
+        ],
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("expires in days"), "{body}");
+
+    // The outbound policy: a typo is named and what was typed is kept.
+    let typo = r#"{"deny_typos": ["incident"]}"#;
+    let (status, _, body) = submit(
+        c,
+        base,
+        admin,
+        "/console/admin/outbound",
+        &[("policy", typo)],
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("deny_typos"), "{body}");
+    assert!(
+        body.contains("{&#34;deny_typos&#34;: [&#34;incident&#34;]}"),
+        "{body}"
+    );
+    let (status, _, body) = submit(
+        c,
+        base,
+        admin,
+        "/console/admin/outbound",
+        &[("policy", r#"{"deny_types": ["incident"]}"#)],
+    );
+    assert_eq!(status, 200, "{body}");
+    let effective = between(&body, "<pre id=\"outbound-effective\">", "</pre>");
+    assert!(effective.contains("incident"), "{effective}");
+
+    // The roster: a bad one is named; a good one puts someone on duty.
+    let (status, _, body) = submit(
+        c,
+        base,
+        admin,
+        "/console/admin/roster",
+        &[(
+            "roster",
+            r#"{"contacts": [{"name": "Desk", "role": "chief"}]}"#,
+        )],
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("chief"), "{body}");
+    let always = r#"{"contacts": [{"name": "Night desk", "role": "primary", "email": "desk@csirt.pe.test",
+        "windows": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00", "end": "24:00", "tz": "America/Lima"}]}]}"#;
+    let (status, _, body) = submit(
+        c,
+        base,
+        admin,
+        "/console/admin/roster",
+        &[("roster", always)],
+    );
+    assert_eq!(status, 200, "{body}");
+    let on_duty = between(&body, "aria-labelledby=\"onduty\"", "</table>");
+    assert!(on_duty.contains("Night desk"), "{on_duty}");
+
+    // A sharing group of the team's choosing.
+    let team_id = node.team.clone();
+    let (status, _, body) = submit(
+        c,
+        base,
+        admin,
+        "/console/admin/groups",
+        &[("name", "andean"), ("members", team_id.as_str())],
+    );
+    assert_eq!(status, 200, "{body}");
+    let groups: Value = node
+        .client
+        .get(format!("{base}/api/sharing-groups"))
+        .bearer_auth(&token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(groups.to_string().contains("andean"), "{groups}");
+    let (status, _, _) = submit(
+        c,
+        base,
+        admin,
+        "/console/admin/groups",
+        &[("name", "andean"), ("members", "not-a-team")],
+    );
+    assert_eq!(status, 400);
+
+    // Every change is in the audit log, marked as made in the console.
+    let (_, audit) = page(c, base, admin, "/console/audit");
+    for action in [
+        "user.create",
+        "user.role",
+        "token.create",
+        "outbound_policy.change",
+        "roster.update",
+        "group.put",
+    ] {
+        assert!(audit.contains(action), "{action}");
+    }
 }
 
 #[test]
@@ -635,7 +899,7 @@ fn repeated_failures_lock_the_account_until_an_admin_unlocks_it() {
         "/console/admin/users/ana",
         &[("action", "unlock")],
     );
-    assert_eq!(status, 303);
+    assert_eq!(status, 200);
     // Unlocked, the password is right but the node wants a second factor.
     assert_eq!(login("the right password"), 403);
 }

@@ -46,6 +46,56 @@ fn the_demo_runs_a_network_plays_the_scenario_and_stops_cleanly() {
         text.contains("scenario complete"),
         "the scenario did not complete:\n{text}"
     );
+    // The Secretariat's public (TLP:CLEAR) products are in its portal's feed.
+    let portal = out
+        .iter()
+        .find(|l| l.starts_with("Public portal"))
+        .unwrap_or_else(|| panic!("the portal is announced:\n{text}"));
+    let feed_url = portal
+        .split_whitespace()
+        .find(|w| w.ends_with("/feeds/advisories.atom"))
+        .expect("the Atom feed's URL");
+    let feed = reqwest::blocking::get(feed_url).unwrap().text().unwrap();
+    assert!(
+        feed.contains("<entry>") && !feed.contains("TLP:AMBER"),
+        "{feed}"
+    );
+    // The Secretariat's CSAF provider: a national team imports from it,
+    // each document's hash and OpenPGP signature checked.
+    assert!(
+        out.iter()
+            .any(|l| l.contains("imported vigia-") && l.contains("hash and signature verified")),
+        "the scenario imports the Secretariat's CSAF advisories:\n{text}"
+    );
+    // A public report at the Secretariat's portal reaches the country's team.
+    assert!(
+        out.iter()
+            .any(|l| l.contains("AMBER+STRICT to that team alone, in its queue after")),
+        "the scenario routes a public report:\n{text}"
+    );
+    assert!(
+        out.iter()
+            .any(|l| l.contains("the reporter looks it up at the portal: forwarded")),
+        "the reporter follows the report:\n{text}"
+    );
+    // The console's compose preview and search, over the same API.
+    let preview = out
+        .iter()
+        .find(|l| l.contains("POST /api/products/preview"))
+        .unwrap_or_else(|| panic!("the scenario previews its recipients:\n{text}"));
+    let reached: Vec<&str> = preview
+        .split("reaches ")
+        .nth(1)
+        .and_then(|r| r.split(';').next())
+        .unwrap_or_default()
+        .split(", ")
+        .collect();
+    assert_eq!(reached.len(), 2, "the two addressees, each once: {preview}");
+    let search = out
+        .iter()
+        .find(|l| l.contains("GET /api/search"))
+        .unwrap_or_else(|| panic!("the scenario searches:\n{text}"));
+    assert!(!search.contains(": 0 objects"), "{search}");
 
     let client = reqwest::blocking::Client::new();
     let urls: Vec<&str> = out

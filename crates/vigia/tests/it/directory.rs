@@ -59,7 +59,7 @@ fn anonymous(node: &NetNode, path: &str) -> (u16, Value) {
 }
 
 /// A full entry for `node`'s team: public, network and restricted fields.
-fn entry(node: &NetNode, name: &str, restricted_to: &[&str]) -> Value {
+pub fn entry(node: &NetNode, name: &str, restricted_to: &[&str]) -> Value {
     json!({
         "team": node.team,
         "node": node.team,
@@ -386,6 +386,57 @@ fn a_census_goes_out_is_chased_answered_and_confirmed_and_the_secretariat_onboar
         stdout(&out),
         stderr(&out)
     );
+
+    // BR answers in the console: the form is prefilled from its entry, a
+    // bad answer is named, and "send and apply" updates its entry.
+    let c = crate::console::client();
+    let br_console = crate::console::console_sign_in(&c, &br.url, "admin", &br.init.admin_password);
+    let (status, census) = crate::console::page(&c, &br.url, &br_console, "/console/census");
+    assert_eq!(status, 200);
+    assert!(
+        census.contains(&format!("href=\"/console/census/{id}\"")),
+        "{census}"
+    );
+    let form_path = format!("/console/census/{id}");
+    let (status, form) = crate::console::page(&c, &br.url, &br_console, &form_path);
+    assert_eq!(status, 200);
+    assert!(
+        form.contains("name=\"q-a2-country\" maxlength=\"4000\" value=\"BR\""),
+        "{form}"
+    );
+    let (status, _, refused) = crate::console::submit(
+        &c,
+        &br.url,
+        &br_console,
+        &form_path,
+        &[
+            ("q-a2-country", "BR"),
+            ("q-c12-staff", "many"),
+            ("action", "send"),
+        ],
+    );
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused.contains("c12-staff"), "{refused}");
+    let (status, _, applied) = crate::console::submit(
+        &c,
+        &br.url,
+        &br_console,
+        &form_path,
+        &[
+            ("q-a1-name", "CERT-BR"),
+            ("q-a2-country", "BR"),
+            ("q-c12-staff", "40"),
+            ("q-d17-sectors", "government\nfinancial-services"),
+            ("action", "apply"),
+        ],
+    );
+    assert_eq!(status, 200, "{applied}");
+    assert!(applied.contains("id=\"census-outcome\""), "{applied}");
+    eventually(30, "the Secretariat sees BR's confirmed entry", || {
+        let (_, v) = sec.get(&format!("/api/directory/{}", br.team), &sec_admin);
+        let (_, c) = sec.get(&format!("/api/census/campaigns/{id}"), &sec_admin);
+        v["entry"]["staff_size"] == 40 && c["confirmed"] == 2 && c["completion"] == 100
+    });
 
     // Onboarding: notification recorded, then activation, which endorses
     // the membership of MX's team; BR sees it.

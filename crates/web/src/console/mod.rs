@@ -10,6 +10,7 @@
 //! as the JSON API, never only hidden in a page.
 
 mod admin;
+mod census;
 mod i18n;
 mod pages;
 mod products;
@@ -105,14 +106,23 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/console/search", get(products::search))
         .route("/console/directory", get(pages::directory))
         .route("/console/coverage.svg", get(pages::coverage_svg))
-        .route("/console/census", get(pages::census))
+        .route("/console/census", get(census::census))
         .route("/console/audit", get(admin::audit))
         .route("/console/admin", get(admin::admin))
+        .route(
+            "/console/census/{id}",
+            get(census::form).post(census::answer),
+        )
+        .route("/console/admin/users", post(admin::create_user))
         .route("/console/admin/users/{name}", post(admin::user_action))
+        .route("/console/admin/tokens", post(admin::create_token))
         .route(
             "/console/admin/tokens/{id}/revoke",
             post(admin::revoke_token),
         )
+        .route("/console/admin/outbound", post(admin::outbound))
+        .route("/console/admin/roster", post(admin::roster))
+        .route("/console/admin/groups", post(admin::group))
         .route("/console/assets/console.css", get(css))
         .route("/console/assets/console.js", get(js))
         .route("/console/assets/favicon.svg", get(icon))
@@ -122,7 +132,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
 
 /// Headers on every console response: a CSP with no inline script, no
 /// framing, no sniffing, no referrer beyond the origin.
-async fn security_headers(request: Request, next: Next) -> Response {
+pub(crate) async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let h = response.headers_mut();
     h.insert(

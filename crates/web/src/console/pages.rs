@@ -1,4 +1,4 @@
-//! The duty dashboard (live over SSE), the directory and the census.
+//! The duty dashboard (live over SSE) and the directory.
 
 use askama::Template;
 use axum::extract::State;
@@ -9,7 +9,7 @@ use vigia_notify::project::load_roster;
 use vigia_watch::roster::ContactRole;
 
 use super::{render, Chrome, SignedIn};
-use crate::directory::{designation_label, non_public_reads, CampaignStatus, Directory, InboxItem};
+use crate::directory::{designation_label, non_public_reads, Directory};
 use crate::error::AppResult;
 use crate::routes::watch::{visible_products, watch_error};
 use crate::state::AppState;
@@ -264,30 +264,4 @@ pub(crate) async fn coverage_svg(
         vigia_directory::coverage::to_svg(&report),
     )
         .into_response())
-}
-
-#[derive(Template)]
-#[template(path = "console/census.html")]
-struct CensusPage {
-    c: Chrome,
-    inbox: Vec<InboxItem>,
-    campaigns: Vec<CampaignStatus>,
-}
-
-/// `GET /console/census`: requests to our team and, for an admin, where
-/// each campaign stands.
-pub(crate) async fn census(State(state): State<AppState>, s: SignedIn) -> AppResult<Response> {
-    let d = Directory::of(&state);
-    let inbox = d.inbox(s.team()).await?;
-    let mut campaigns = Vec::new();
-    if s.chrome.admin {
-        for c in state.store.campaigns().await? {
-            campaigns.push(d.campaign_status(&c.id).await?);
-        }
-    }
-    render(&CensusPage {
-        c: s.chrome,
-        inbox,
-        campaigns,
-    })
 }

@@ -241,10 +241,10 @@ pub(crate) async fn enrol(
     };
     let name = UserName::parse(&p.user).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let unix = u64::try_from(now().unix_micros() / 1_000_000).unwrap_or_default();
-    if !crate::totp::verify(&p.secret, &form.code, unix) {
+    let Some(step) = crate::totp::matching_step(&p.secret, &form.code, unix) else {
         crate::auth::count_failure(&state, &name).await?;
         return enrol_page(&state, &headers, &p, true);
-    }
+    };
     let user = state
         .store
         .user_by_name(&name)
@@ -253,6 +253,8 @@ pub(crate) async fn enrol(
         .ok_or_else(|| AppError::Conflict(format!("user {name} cannot enrol now")))?;
     let sealed = state.secrets()?.seal(&p.secret);
     state.store.set_user_totp(&name, Some(&sealed)).await?;
+    // The enrolment code is spent: it cannot open a second session.
+    state.store.claim_totp_step(&name, step).await?;
     state
         .audit(
             &format!("user:{name}@{}", user.team),

@@ -96,14 +96,14 @@ pub fn new_team_id() -> AppResult<TeamId> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateUser {
-    name: UserName,
-    role: Role,
-    team: Option<TeamId>,
+    pub(crate) name: UserName,
+    pub(crate) role: Role,
+    pub(crate) team: Option<TeamId>,
     #[serde(default)]
-    display_name: String,
-    email: Option<String>,
+    pub(crate) display_name: String,
+    pub(crate) email: Option<String>,
     /// Absent: a random password is generated and returned once.
-    password: Option<String>,
+    pub(crate) password: Option<String>,
 }
 
 pub(crate) async fn list_users(
@@ -119,15 +119,41 @@ pub(crate) async fn create_user(
     caller: Caller,
     JsonBody(req): JsonBody<CreateUser>,
 ) -> AppResult<(StatusCode, Json<serde_json::Value>)> {
-    caller.require_admin()?;
-    if req.role == Role::PeerNode {
-        return Err(AppError::BadRequest(
-            "peer-node is for node keys, not users".into(),
-        ));
+    let (record, password) = create_user_as(&state, &caller, req, "api").await?;
+    let mut body = serde_json::to_value(&record).map_err(|e| AppError::Internal(e.to_string()))?;
+    if let Some(password) = password {
+        body["password"] = json!(password);
     }
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// An admin creates a user, audited; the API and the console both come
+/// here. Returns the generated password, shown once, when none was given.
+pub(crate) async fn create_user_as(
+    state: &AppState,
+    caller: &Caller,
+    req: CreateUser,
+    via: &str,
+) -> AppResult<(UserRecord, Option<String>)> {
+    caller.require_admin()?;
+    refuse_peer_node(req.role)?;
     let team = req.team.unwrap_or_else(|| state.node.team_id.clone());
     if state.store.team(&team).await?.is_none() {
         return Err(AppError::NotFound(format!("team {team}")));
+    }
+    if req
+        .email
+        .as_deref()
+        .is_some_and(|e| e.len() > 320 || !e.contains('@'))
+    {
+        return Err(AppError::BadRequest(
+            "email must be an address such as duty@csirt.example".into(),
+        ));
+    }
+    if req.display_name.chars().count() > 200 {
+        return Err(AppError::BadRequest(
+            "display name must be at most 200 characters".into(),
+        ));
     }
     let generated = req.password.is_none();
     let password = req.password.unwrap_or_else(generate_password);
@@ -136,10 +162,11 @@ pub(crate) async fn create_user(
             "password must be at least 12 characters".into(),
         ));
     }
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password).map(|h| (h, password)))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let (password_hash, password) =
+        tokio::task::spawn_blocking(move || hash_password(&password).map(|h| (h, password)))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map_err(|e| AppError::Internal(e.to_string()))?;
     let user = NewUser {
         team,
         display_name: if req.display_name.is_empty() {
@@ -150,7 +177,7 @@ pub(crate) async fn create_user(
         name: req.name,
         email: req.email,
         role: req.role,
-        password_hash: hash.0,
+        password_hash,
     };
     let record = state.store.create_user(&user).await?;
     state
@@ -159,14 +186,67 @@ pub(crate) async fn create_user(
             "user.create",
             Some(record.name.as_str()),
             "ok",
-            json!({"role": record.role, "team": record.team}),
+            json!({"role": record.role, "team": record.team, "via": via}),
         )
         .await?;
-    let mut body = serde_json::to_value(&record).map_err(|e| AppError::Internal(e.to_string()))?;
-    if generated {
-        body["password"] = json!(hash.1);
+    Ok((record, generated.then_some(password)))
+}
+
+fn refuse_peer_node(role: Role) -> AppResult<()> {
+    if role == Role::PeerNode {
+        return Err(AppError::BadRequest(
+            "peer-node is for node keys, not users".into(),
+        ));
     }
-    Ok((StatusCode::CREATED, Json(body)))
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SetRole {
+    role: Role,
+}
+
+/// `PUT /api/users/{name}/role`
+pub(crate) async fn set_role(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    JsonBody(req): JsonBody<SetRole>,
+) -> AppResult<StatusCode> {
+    set_role_as(&state, &caller, &name, req.role, "api").await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An admin changes a user's role, audited. Admins cannot change their
+/// own, so a node is never left without one by mistake.
+pub(crate) async fn set_role_as(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    role: Role,
+    via: &str,
+) -> AppResult<()> {
+    caller.require_admin()?;
+    refuse_peer_node(role)?;
+    let name = UserName::parse(name).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    if matches!(&caller.viewer, vigia_policy::Viewer::Member { user: Some(u), .. } if *u == name) {
+        return Err(AppError::Conflict(
+            "admins cannot change their own role; ask another admin".into(),
+        ));
+    }
+    if !state.store.set_user_role(&name, role).await? {
+        return Err(AppError::NotFound(format!("user {name}")));
+    }
+    state
+        .audit(
+            &caller.actor,
+            "user.role",
+            Some(name.as_str()),
+            "ok",
+            json!({"role": role, "via": via}),
+        )
+        .await
 }
 
 pub(crate) async fn disable_user(
@@ -252,22 +332,31 @@ pub(crate) async fn put_group(
     Path(name): Path<String>,
     JsonBody(req): JsonBody<PutGroup>,
 ) -> AppResult<StatusCode> {
+    put_group_as(&state, &caller, &name, &req.members, "api").await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An admin creates or replaces one of the team's sharing groups,
+/// audited; the API and the console both come here.
+pub(crate) async fn put_group_as(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    members: &[TeamId],
+    via: &str,
+) -> AppResult<()> {
     let team = caller.require_admin()?.clone();
-    let name = GroupName::parse(&name).map_err(|e| AppError::BadRequest(e.to_string()))?;
-    state
-        .store
-        .put_sharing_group(&name, &team, &req.members)
-        .await?;
+    let name = GroupName::parse(name).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    state.store.put_sharing_group(&name, &team, members).await?;
     state
         .audit(
             &caller.actor,
             "group.put",
             Some(name.as_str()),
             "ok",
-            json!({"members": req.members}),
+            json!({"members": members, "via": via}),
         )
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+        .await
 }
 
 // ---- audit

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use vigia_directory::census::Questionnaire;
+use vigia_directory::census::{Change, Questionnaire};
 use vigia_directory::{DirectoryEntry, MemberState};
 use vigia_policy::{TeamId, Viewer};
 
@@ -521,23 +521,37 @@ pub(crate) async fn respond(
     Path(id): Path<String>,
     Json(body): Json<ResponseBody>,
 ) -> AppResult<Json<Value>> {
+    let (revision, changes) = respond_as(&state, &caller, &id, body.answers, "api").await?;
+    Ok(Json(
+        json!({ "revision": revision, "pending_changes": changes }),
+    ))
+}
+
+/// An admin answers (or revises) a census request for the team, audited;
+/// the API and the console both come here. Returns the revision sent and
+/// the changes the answers would make to the team's entry.
+pub(crate) async fn respond_as(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    answers: Map<String, Value>,
+    via: &str,
+) -> AppResult<(u32, Vec<Change>)> {
     let team = caller.require_admin()?.clone();
-    let (response, changes) = directory(&state)
-        .respond(&id, &team, body.answers, &caller.actor)
+    let (response, changes) = directory(state)
+        .respond(id, &team, answers, &caller.actor)
         .await?;
     state.stored();
     state
         .audit(
             &caller.actor,
             "census.respond",
-            Some(&id),
+            Some(id),
             "ok",
-            json!({"revision": response.revision}),
+            json!({"revision": response.revision, "via": via}),
         )
         .await?;
-    Ok(Json(
-        json!({ "revision": response.revision, "pending_changes": changes }),
-    ))
+    Ok((response.revision, changes))
 }
 
 /// `POST /api/census/campaigns/{id}/confirmation`: apply the answers to
@@ -547,17 +561,29 @@ pub(crate) async fn confirm(
     caller: Caller,
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
+    let changes = confirm_as(&state, &caller, &id, "api").await?;
+    Ok(Json(json!({ "applied": changes })))
+}
+
+/// An admin confirms the team's answers, which updates its directory
+/// entry, audited; the API and the console both come here.
+pub(crate) async fn confirm_as(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    via: &str,
+) -> AppResult<Vec<Change>> {
     let team = caller.require_admin()?.clone();
-    let changes = directory(&state).confirm(&id, &team, &caller.actor).await?;
+    let changes = directory(state).confirm(id, &team, &caller.actor).await?;
     state.stored();
     state
         .audit(
             &caller.actor,
             "census.confirm",
-            Some(&id),
+            Some(id),
             "ok",
-            json!({"changes": changes.len()}),
+            json!({"changes": changes.len(), "via": via}),
         )
         .await?;
-    Ok(Json(json!({ "applied": changes })))
+    Ok(changes)
 }

@@ -275,6 +275,10 @@ pub(crate) async fn get(
 
 /// Full-text search: the latest versions the caller may see, newest
 /// first, at most 50; the reads are audited.
+/// The most results a search shows, and the candidates it reads for them.
+const SEARCH_RESULTS: usize = 50;
+const SEARCH_CANDIDATES: u32 = 100;
+
 pub(crate) async fn search_visible(
     state: &AppState,
     caller: &Caller,
@@ -288,14 +292,16 @@ pub(crate) async fn search_visible(
         return Ok(Vec::new());
     }
     let community = state.store.community().await?;
-    // Over-fetch, since the access rule is applied after the match.
+    // The store narrows by the viewer's access keys before its limit; the
+    // keys over-approximate the rule, which decides each object here.
+    let keys = vigia_policy::viewer_keys(&caller.viewer, &community);
     let found: Vec<StoredObject> = state
         .store
-        .search_objects(q, 200)
+        .search_objects_for(q, &keys, SEARCH_CANDIDATES)
         .await?
         .into_iter()
         .filter(|o| may_view(&caller.viewer, &o.audience, &community))
-        .take(50)
+        .take(SEARCH_RESULTS)
         .collect();
     audit_reads(state, caller, via, &found).await?;
     state

@@ -100,9 +100,14 @@ pub(crate) async fn sign_in(
                 .open(sealed)
                 .map_err(|e| AppError::Internal(format!("user {}: TOTP secret: {e}", user.name)))?;
             let unix = u64::try_from(now().unix_micros() / 1_000_000).unwrap_or_default();
-            if !code.is_some_and(|c| crate::totp::verify(&secret, c, unix)) {
+            let outcome = match code.and_then(|c| crate::totp::matching_step(&secret, c, unix)) {
+                Some(step) if state.store.claim_totp_step(&user.name, step).await? => None,
+                Some(_) => Some("replayed"),
+                None => Some("denied"),
+            };
+            if let Some(outcome) = outcome {
                 count_failure(state, &user.name).await?;
-                audit_attempt(state, username, "login.totp", "denied").await?;
+                audit_attempt(state, username, "login.totp", outcome).await?;
                 return Err(AppError::Unauthorized(
                     "wrong user name, password or authenticator code".into(),
                 ));

@@ -19,16 +19,16 @@ use crate::state::{audit_event, now, AppState};
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateToken {
-    role: Role,
+    pub(crate) role: Role,
     /// Acts as this user (their team); absent for a team service token.
-    user: Option<UserName>,
+    pub(crate) user: Option<UserName>,
     /// For a service token: the team it speaks for (default: the node's team).
-    team: Option<TeamId>,
+    pub(crate) team: Option<TeamId>,
     #[serde(default)]
-    label: String,
+    pub(crate) label: String,
     #[serde(default = "default_scope")]
-    scope: String,
-    expires_in_days: Option<u32>,
+    pub(crate) scope: String,
+    pub(crate) expires_in_days: Option<u32>,
 }
 
 fn default_scope() -> String {
@@ -48,7 +48,25 @@ pub(crate) async fn create(
     caller: Caller,
     JsonBody(req): JsonBody<CreateToken>,
 ) -> AppResult<(StatusCode, Json<serde_json::Value>)> {
+    let (record, secret) = create_as(&state, &caller, req).await?;
+    let mut body = serde_json::to_value(&record).map_err(|e| AppError::Internal(e.to_string()))?;
+    body["token"] = json!(secret);
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// An admin issues a token; the API and the console both come here.
+/// Returns the record and the secret, shown once.
+pub(crate) async fn create_as(
+    state: &AppState,
+    caller: &Caller,
+    req: CreateToken,
+) -> AppResult<(TokenRecord, String)> {
     caller.require_admin()?;
+    if req.role == Role::PeerNode {
+        return Err(AppError::BadRequest(
+            "peer-node is for node keys, not tokens".into(),
+        ));
+    }
     let team = match (&req.user, req.team) {
         (Some(name), _) => {
             let user = state
@@ -69,10 +87,7 @@ pub(crate) async fn create(
         scope: req.scope,
         expires_in_days: req.expires_in_days,
     };
-    let (record, secret) = create_token(&state.store, &caller.actor, request).await?;
-    let mut body = serde_json::to_value(&record).map_err(|e| AppError::Internal(e.to_string()))?;
-    body["token"] = json!(secret);
-    Ok((StatusCode::CREATED, Json(body)))
+    create_token(&state.store, &caller.actor, request).await
 }
 
 /// What an admin asks for when issuing a token, from the API or the CLI.

@@ -151,9 +151,12 @@ pub(crate) async fn preview_recipients(
     let outbound =
         vigia_store::ingest::effective_outbound(&state.store, &state.ingest.configured_outbound())
             .await?;
+    let peers = state.store.peers().await?;
     let mut out = Vec::new();
     for t in state.store.list_teams().await? {
-        if &t.id == team {
+        // A peer's team is known here too, but is reached over federation:
+        // it is listed once, below, by the rule of travel.
+        if &t.id == team || peers.iter().any(|p| p.peer.team_id == t.id) {
             continue;
         }
         let viewer = Viewer::Member {
@@ -168,7 +171,7 @@ pub(crate) async fn preview_recipients(
             via: "local",
         });
     }
-    for p in state.store.peers().await? {
+    for p in peers {
         let peer = p.peer.team_id;
         out.push(RecipientPreview {
             receives: vigia_policy::may_deliver(
@@ -309,19 +312,26 @@ pub(crate) async fn visible_products(
     kind: Option<&str>,
 ) -> AppResult<Vec<(vigia_store::ProductRecord, StoredObject)>> {
     let community = state.store.community().await?;
-    let mut out = Vec::new();
-    for p in state.store.products(scan).await? {
-        if kind.is_some_and(|k| k != p.kind) {
-            continue;
-        }
-        let Some(o) = state.store.latest_object(&p.id).await? else {
-            continue;
-        };
-        if may_view(&caller.viewer, &o.audience, &community) {
-            out.push((p, o));
-        }
-    }
-    Ok(out)
+    let products: Vec<_> = state
+        .store
+        .products(scan)
+        .await?
+        .into_iter()
+        .filter(|p| kind.is_none_or(|k| k == p.kind))
+        .collect();
+    let ids: Vec<&str> = products.iter().map(|p| p.id.as_str()).collect();
+    let mut latest: std::collections::HashMap<String, StoredObject> = state
+        .store
+        .latest_objects(&ids)
+        .await?
+        .into_iter()
+        .map(|o| (o.id.to_string(), o))
+        .collect();
+    Ok(products
+        .into_iter()
+        .filter_map(|p| latest.remove(&p.id).map(|o| (p, o)))
+        .filter(|(_, o)| may_view(&caller.viewer, &o.audience, &community))
+        .collect())
 }
 
 /// `GET /api/products/{id}`
@@ -456,7 +466,17 @@ pub(crate) async fn acknowledge_as(
             "ok",
             json!({"team": team, "state": receipt_state.as_str(), "by": by, "via": via}),
         )
-        .await
+        .await?;
+    project_now(watch).await;
+    Ok(())
+}
+
+/// Projects what was just stored, so the page shown next reflects it. It
+/// is stored either way; on failure the projector worker picks it up.
+async fn project_now(watch: &vigia_notify::Watch) {
+    if let Err(e) = vigia_notify::project::catch_up(watch, 4).await {
+        tracing::warn!(error = %e, "projection deferred to the worker");
+    }
 }
 
 /// `POST /api/products/{id}/revise`: a new version, by the originator.
@@ -564,6 +584,7 @@ pub(crate) async fn add_finding_as(
             json!({"note": note_id, "tlp": tlp.label()}),
         )
         .await?;
+    project_now(watch).await;
     Ok(note_id)
 }
 
@@ -600,17 +621,33 @@ pub(crate) async fn get_roster(
     Ok(Json(roster_view(&roster, watch.clock.now())))
 }
 
-fn roster_view(roster: &Roster, now: Timestamp) -> Value {
+/// The roster as it may be shown: webhook secrets are sealed at rest and
+/// never shown (an edit that leaves them out keeps the stored ones).
+pub(crate) fn without_secrets(roster: &Roster) -> Roster {
     let mut shown = roster.clone();
     for c in &mut shown.contacts {
         if let Some(w) = &mut c.webhook {
             w.secret = None;
         }
     }
-    let on_duty: Vec<Value> = roster
+    shown
+}
+
+/// Who answers alerts now: primary and backup contacts on duty
+/// (escalation contacts are called, not on duty).
+pub(crate) fn on_duty_now(
+    roster: &Roster,
+    now: Timestamp,
+) -> impl Iterator<Item = &vigia_watch::roster::Contact> {
+    roster
         .contacts
         .iter()
-        .filter(|c| c.on_duty(now) && c.role != vigia_watch::ContactRole::Escalation)
+        .filter(move |c| c.on_duty(now) && c.role != vigia_watch::ContactRole::Escalation)
+}
+
+fn roster_view(roster: &Roster, now: Timestamp) -> Value {
+    let shown = without_secrets(roster);
+    let on_duty: Vec<Value> = on_duty_now(roster, now)
         .map(|c| json!({"name": c.name, "role": c.role, "phone": c.phone}))
         .collect();
     json!({
@@ -627,23 +664,37 @@ pub(crate) async fn put_roster(
     caller: Caller,
     Json(roster): Json<Roster>,
 ) -> AppResult<Json<Value>> {
+    let (roster, new_secrets) = store_roster_as(&state, &caller, roster, "api").await?;
+    let mut view = roster_view(&roster, state.watch()?.clock.now());
+    view["new_webhook_secrets"] = json!(new_secrets);
+    Ok(Json(view))
+}
+
+/// An admin replaces the team's roster, audited; the API and the console
+/// both come here. Returns the roster kept and the webhook secrets
+/// generated for it, shown once.
+pub(crate) async fn store_roster_as(
+    state: &AppState,
+    caller: &Caller,
+    roster: Roster,
+    via: &str,
+) -> AppResult<(Roster, std::collections::BTreeMap<String, String>)> {
     let team = caller.require_admin()?.clone();
     let watch = state.watch()?;
     let (roster, new_secrets) = vigia_notify::products::store_roster(watch, &team, roster)
         .await
         .map_err(watch_error)?;
-    let mut view = roster_view(&roster, watch.clock.now());
+    let gaps = roster.gaps_next_week(watch.clock.now()).len();
     state
         .audit(
             &caller.actor,
             "roster.update",
             Some(team.as_str()),
             "ok",
-            json!({"contacts": roster.contacts.len(), "gaps": view["gaps_next_7_days"].as_array().map(Vec::len)}),
+            json!({"contacts": roster.contacts.len(), "gaps_next_7_days": gaps, "via": via}),
         )
         .await?;
-    view["new_webhook_secrets"] = json!(new_secrets);
-    Ok(Json(view))
+    Ok((roster, new_secrets))
 }
 
 #[derive(Deserialize)]

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use vigia_stix::StixId;
 use vigia_store::Store;
 
@@ -76,6 +76,80 @@ async fn reach(
             .collect();
         println!("      not at {} (not addressed)", names.join(", "));
     }
+    Ok(())
+}
+
+/// A new API token of the node's admin user, with `role`.
+async fn api_token(site: &Site, role: &str) -> anyhow::Result<String> {
+    let out = vigia_ok(&[
+        "token",
+        "create",
+        "--data-dir",
+        site.dir_str(),
+        "--role",
+        role,
+        "--user",
+        "admin",
+    ])
+    .await?;
+    out.lines()
+        .last()
+        .map(|l| l.trim().to_owned())
+        .ok_or_else(|| anyhow::anyhow!("vigia token create printed no token"))
+}
+
+/// What the console's compose page shows before sending: exactly which
+/// teams the alert will reach (`POST /api/products/preview`).
+async fn preview(site: &Site, token: &str, to: &[String]) -> anyhow::Result<()> {
+    let draft = serde_json::json!({
+        "kind": "alert", "severity": "critical", "tlp": "amber",
+        "title": "Ransomware encrypting hospital systems now",
+        "audience": {"recipient_teams": to},
+    });
+    let body: Value = reqwest::Client::new()
+        .post(format!("{}/api/products/preview", site.url()))
+        .bearer_auth(token)
+        .json(&draft)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let recipients = body["recipients"].as_array().cloned().unwrap_or_default();
+    let (yes, no): (Vec<&Value>, Vec<&Value>) =
+        recipients.iter().partition(|r| r["receives"] == true);
+    let names = |list: &[&Value]| -> String {
+        list.iter()
+            .filter_map(|r| r["name"].as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!(
+        "      preview before sending (POST /api/products/preview): reaches {}; not {} other teams",
+        names(&yes),
+        no.len()
+    );
+    Ok(())
+}
+
+/// Full-text search as an analyst at `site` (`GET /api/search`): only
+/// what the team may see is found.
+async fn search(site: &Site, q: &str) -> anyhow::Result<()> {
+    let token = api_token(site, "read-only").await?;
+    let body: Value = reqwest::Client::new()
+        .get(format!("{}/api/search", site.url()))
+        .query(&[("q", q)])
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let hits = body["objects"].as_array().map_or(0, Vec::len);
+    println!(
+        "      {:<4} searches \"{q}\" (GET /api/search): {hits} objects it may see",
+        site.country
+    );
     Ok(())
 }
 
@@ -181,6 +255,8 @@ pub(super) async fn play(sites: &[Site]) -> anyhow::Result<()> {
         c(b),
         c(a)
     );
+    let writer = api_token(&sites[origin], "analyst").await?;
+    preview(&sites[origin], &writer, &[team(a)?, team(b)?]).await?;
     let t = Instant::now();
     // The alert names the ATT&CK technique (Data Encrypted for Impact).
     let technique = super::seed::attack_pattern_id("T1486").unwrap_or_default();
@@ -248,6 +324,10 @@ pub(super) async fn play(sites: &[Site]) -> anyhow::Result<()> {
         t.elapsed().as_secs_f64() * 1e3
     );
     println!("      {:<4} has not acknowledged: its backup is called after 2 min, its head of team after 4 (demo timings)", c(b));
+    search(&sites[a], "ransomware").await?;
+    if let Some(&outsider) = rest.first() {
+        search(&sites[outsider], "ransomware").await?;
+    }
 
     println!("  5. {} holds a vulnerability advisory under embargo for {} (TLP:AMBER+STRICT), then widens it to the network", c(a), c(origin));
     let mut advisory = report(
@@ -357,6 +437,8 @@ pub(super) async fn play(sites: &[Site]) -> anyhow::Result<()> {
     }
 
     census_and_coverage(sites, &watches[origin].store, origin).await?;
+    csaf_provider(sites, a).await?;
+    public_report(sites, b, &watches[b].store, &team(b)?).await?;
 
     for w in watches {
         w.store.close().await;
@@ -365,6 +447,81 @@ pub(super) async fn play(sites: &[Site]) -> anyhow::Result<()> {
         "scenario complete in {:.1} s",
         total.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// A member of the public reports an incident at the Secretariat's portal
+/// for another country: it is forwarded to that country's team alone, and
+/// the reporter follows it with the tracking reference.
+async fn public_report(sites: &[Site], to: usize, store: &Store, team: &str) -> anyhow::Result<()> {
+    let portal = &sites[0];
+    let country = &sites[to].country;
+    println!(
+        "  11. Someone in {country} reports a phishing campaign at the Secretariat's public portal (POST {}/api/public/reports, no account)",
+        portal.url()
+    );
+    let http = reqwest::Client::new();
+    let sent: Value = http
+        .post(format!("{}/api/public/reports", portal.url()))
+        .json(&json!({
+            "country": country,
+            "category": "phishing",
+            "description": "Text messages in the name of the national post office ask for card numbers to release a parcel.",
+            "contact": "reporter@example.org",
+        }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let reference = sent["reference"].as_str().unwrap_or_default().to_owned();
+    let t = Instant::now();
+    wait_for(|| async {
+        store
+            .public_reports(team, 10)
+            .await
+            .is_ok_and(|r| !r.is_empty())
+    })
+    .await?;
+    println!(
+        "      routed to {} over federation as TLP:AMBER+STRICT to that team alone, in its queue after {:.1} s; tracking reference {reference}",
+        sent["routed_to"].as_str().unwrap_or_default(),
+        t.elapsed().as_secs_f64()
+    );
+    let status: Value = http
+        .post(format!("{}/api/public/reports/status", portal.url()))
+        .json(&json!({ "reference": reference }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    println!(
+        "      the reporter looks it up at the portal: {} (the portal kept no copy)",
+        status["status"].as_str().unwrap_or("?")
+    );
+    Ok(())
+}
+
+/// A national team's CSAF 2.0 provider, read by another: each document's
+/// hash and OpenPGP signature checked before it is imported.
+async fn csaf_provider(sites: &[Site], importer: usize) -> anyhow::Result<()> {
+    let provider = &sites[1];
+    let url = format!("{}/.well-known/csaf/provider-metadata.json", provider.url());
+    println!(
+        "  10. {} is a CSAF 2.0 provider of its public advisories ({url}); {} imports them as vulnerability notices (`vigia csaf import`)",
+        provider.country, sites[importer].country
+    );
+    let out = vigia_ok(&[
+        "csaf",
+        "import",
+        "--data-dir",
+        sites[importer].dir_str(),
+        &url,
+    ])
+    .await?;
+    for line in out.lines() {
+        println!("      {line}");
+    }
     Ok(())
 }
 

@@ -542,69 +542,6 @@ async fn publish_examples(national: &[Site], dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What the demo takes from a CSAF 2.0 advisory to publish it as a
-/// vulnerability notice (or an advisory, without CVEs).
-struct CsafNotice {
-    tracking_id: String,
-    title: String,
-    publisher: String,
-    tlp: &'static str,
-    cves: Vec<String>,
-    cvss: Option<(String, f64)>,
-}
-
-fn read_csaf(text: &str) -> Option<CsafNotice> {
-    let d: Value = serde_json::from_str(text).ok()?;
-    let doc = d.get("document")?;
-    let tlp = match doc
-        .pointer("/distribution/tlp/label")
-        .and_then(Value::as_str)
-    {
-        Some("WHITE") | None => "clear",
-        Some("GREEN") => "green",
-        Some("AMBER") => "amber",
-        Some("RED") => return None,
-        Some(_) => return None,
-    };
-    let vulns = d
-        .get("vulnerabilities")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let cves: Vec<String> = vulns
-        .iter()
-        .filter_map(|v| v.get("cve").and_then(Value::as_str).map(str::to_owned))
-        .collect();
-    let cvss = vulns
-        .iter()
-        .flat_map(|v| {
-            v.get("scores")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default()
-        })
-        .filter_map(|s| {
-            let c = s.get("cvss_v3")?;
-            Some((
-                c.get("vectorString")?.as_str()?.to_owned(),
-                c.get("baseScore")?.as_f64()?,
-            ))
-        })
-        .max_by(|a, b| a.1.total_cmp(&b.1));
-    Some(CsafNotice {
-        tracking_id: doc.pointer("/tracking/id")?.as_str()?.to_owned(),
-        title: doc.get("title")?.as_str()?.chars().take(290).collect(),
-        publisher: doc
-            .pointer("/publisher/name")
-            .and_then(Value::as_str)
-            .unwrap_or("unknown publisher")
-            .to_owned(),
-        tlp,
-        cves,
-        cvss,
-    })
-}
-
 /// Vulnerability notices built from the OASIS CSAF 2.0 example advisories
 /// (real public material), published from national nodes in turn.
 async fn publish_csaf(national: &[Site], dir: &Path) -> anyhow::Result<()> {
@@ -618,12 +555,21 @@ async fn publish_csaf(national: &[Site], dir: &Path) -> anyhow::Result<()> {
     for file in files {
         let Some(n) = std::fs::read_to_string(&file)
             .ok()
-            .and_then(|t| read_csaf(&t))
+            .and_then(|t| vigia_csaf::import(&t).ok())
         else {
             continue;
         };
+        // A document without a label is published as CLEAR, RED is not
+        // published.
+        let tlp = match n.tlp {
+            None | Some(vigia_stix::Tlp::Clear) => "clear",
+            Some(vigia_stix::Tlp::Green) => "green",
+            Some(vigia_stix::Tlp::Amber) => "amber",
+            Some(_) => continue,
+        };
+        let title: String = n.title.chars().take(290).collect();
         let site = &national[published % national.len()];
-        let severity = match n.cvss.as_ref().map(|c| c.1) {
+        let severity = match n.cvss.as_ref().map(|c| c.base_score) {
             Some(s) if s >= 9.0 => "critical",
             Some(s) if s >= 7.0 => "high",
             Some(s) if s >= 4.0 => "medium",
@@ -644,13 +590,13 @@ async fn publish_csaf(national: &[Site], dir: &Path) -> anyhow::Result<()> {
             "--kind",
             kind,
             "--title",
-            &n.title,
+            &title,
             "--description",
             &description,
             "--severity",
             severity,
             "--tlp",
-            n.tlp,
+            tlp,
         ]
         .iter()
         .map(|s| s.to_string())
@@ -658,12 +604,12 @@ async fn publish_csaf(national: &[Site], dir: &Path) -> anyhow::Result<()> {
         for cve in n.cves.iter().take(20) {
             args.extend(["--cve".to_owned(), cve.clone()]);
         }
-        if let Some((vector, score)) = &n.cvss {
+        if let Some(cvss) = &n.cvss {
             args.extend([
                 "--cvss-vector".to_owned(),
-                vector.clone(),
+                cvss.vector.clone(),
                 "--cvss-score".to_owned(),
-                score.to_string(),
+                cvss.base_score.to_string(),
             ]);
         }
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
