@@ -313,7 +313,7 @@ fn stamp(micros: i64) -> String {
         .unwrap_or_default()
 }
 
-async fn team_name(state: &AppState, team: &str) -> String {
+pub(crate) async fn team_name(state: &AppState, team: &str) -> String {
     match TeamId::parse(team) {
         Ok(id) => match state.store.team(&id).await {
             Ok(Some(t)) => t.name,

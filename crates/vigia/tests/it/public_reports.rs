@@ -220,6 +220,50 @@ fn a_public_report_reaches_only_its_national_team_is_tracked_and_abuse_is_refuse
     assert_eq!(bad.status().as_u16(), 422);
     assert!(bad.text().unwrap().contains("status"));
 
+    // B's console shows the queue and the report, and triages it.
+    let browser = crate::console::client();
+    let duty = crate::console::console_sign_in(&browser, &b.url, "admin", &b.init.admin_password);
+    let (status, list_page) = crate::console::page(&browser, &b.url, &duty, "/console/reports");
+    assert_eq!(status, 200);
+    assert!(
+        list_page.contains(&format!("/console/reports/{id}")),
+        "{list_page}"
+    );
+    let (_, one) = crate::console::page(&browser, &b.url, &duty, &format!("/console/reports/{id}"));
+    assert!(
+        one.contains("ana@example.org") && one.contains("TLP:AMBER+STRICT"),
+        "{one}"
+    );
+    assert!(
+        one.contains("CSIRT Test") && !one.contains(&format!("<dd>{}</dd>", a.team)),
+        "the portal that took it, by name: {one}"
+    );
+    let (status, _, _) = crate::console::submit(
+        &browser,
+        &b.url,
+        &duty,
+        &format!("/console/reports/{id}"),
+        &[("status", "closed"), ("incident_ref", ""), ("reply", "")],
+    );
+    assert_eq!(status, 303);
+    let (_, body) = post(
+        &b,
+        "/api/public/reports/status",
+        &json!({"reference": reference}),
+    );
+    assert_eq!(body["status"], "closed");
+    assert_eq!(
+        body["reply"], "Thank you: we have blocked the site.",
+        "an empty reply keeps the last"
+    );
+    let (status, _) = crate::console::page(
+        &browser,
+        &a.url,
+        &crate::console::console_sign_in(&browser, &a.url, "admin", &a.init.admin_password),
+        &format!("/console/reports/{id}"),
+    );
+    assert_eq!(status, 404, "A's console has no such report");
+
     // At B, for Panama: kept at B.
     let (status, local) = post(&b, "/api/public/reports", &report("PA", json!({})));
     assert_eq!(

@@ -14,6 +14,7 @@ mod census;
 mod i18n;
 mod pages;
 mod products;
+mod reports;
 mod sign_in;
 
 use askama::Template;
@@ -104,6 +105,11 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
             get(products::compose_form).post(products::compose),
         )
         .route("/console/search", get(products::search))
+        .route("/console/reports", get(reports::queue))
+        .route(
+            "/console/reports/{id}",
+            get(reports::view).post(reports::triage),
+        )
         .route("/console/directory", get(pages::directory))
         .route("/console/coverage.svg", get(pages::coverage_svg))
         .route("/console/census", get(census::census))
