@@ -4,9 +4,10 @@
 use serde_json::Value;
 use vigia_policy::{may_view, Audience, TeamId, UserName, UserRef, Viewer};
 use vigia_store::{
-    Assignment, FindingRow, NewNotification, ProductRecord, PublicReportRecord, ReceiptUpdate,
-    StoredObject, WatchProjection,
+    Assignment, AssistanceRecord, AssistanceStep, FindingRow, NewNotification, ProductRecord,
+    PublicReportRecord, ReceiptUpdate, StoredObject, WatchProjection,
 };
+use vigia_watch::assistance::AssistanceInfo;
 use vigia_watch::message::{email, webhook_payload, Links, ACK_LINK_MARKER};
 use vigia_watch::public_report::{ReportInfo, ReportStatus};
 use vigia_watch::{
@@ -132,6 +133,42 @@ pub async fn project_once(w: &Watch) -> Result<bool, WatchError> {
                     updated_by: None,
                 });
             }
+        } else if let Some(a) = AssistanceInfo::read(&value) {
+            // The sealing team speaks for the step, whatever it claims.
+            let team = o
+                .audience
+                .originator
+                .as_ref()
+                .map(|t| t.as_str().to_owned())
+                .unwrap_or(a.author.clone());
+            let at = a.ext.at.unix_micros();
+            if a.is_request() {
+                p.assistance.push(AssistanceRecord {
+                    id: a.id.clone(),
+                    requester: team.clone(),
+                    helper: a.ext.helper.clone().unwrap_or_default(),
+                    need: a.content.clone(),
+                    urgency: a
+                        .ext
+                        .urgency
+                        .map(|u| u.as_str())
+                        .unwrap_or("routine")
+                        .to_owned(),
+                    tlp: o.tlp.as_str().to_owned(),
+                    incident_ref: a.ext.incident_ref.clone(),
+                    state: a.ext.state.as_str().to_owned(),
+                    created_at: at,
+                    updated_at: at,
+                });
+            }
+            p.assistance_steps.push(AssistanceStep {
+                id: a.id.clone(),
+                request_id: a.ext.request.clone(),
+                team,
+                state: a.ext.state.as_str().to_owned(),
+                note: a.content,
+                at,
+            });
         } else if let Some(r) = ReceiptInfo::read(&value) {
             // The sealing team speaks for the receipt, whatever it claims.
             let team = o

@@ -16,6 +16,7 @@
 //! never decides who may see what: it selects candidates by access key and
 //! the caller applies `vigia_policy::may_view`.
 
+mod assistance;
 mod audit;
 mod db;
 mod directory;
@@ -33,6 +34,7 @@ mod tokens;
 mod users;
 mod watch;
 
+pub use assistance::{AssistanceRecord, AssistanceStep};
 pub use audit::{AuditEntry, AuditEvent, AuditVerification};
 pub use db::{Backend, Store};
 pub use directory::{CampaignRecord, MemberStateRecord};

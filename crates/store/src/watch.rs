@@ -141,6 +141,9 @@ pub struct WatchProjection {
     pub notifications: Vec<NewNotification>,
     /// Incident reports from the public, for a team of this node.
     pub public_reports: Vec<crate::PublicReportRecord>,
+    /// Assistance requests and the steps on them.
+    pub assistance: Vec<crate::AssistanceRecord>,
+    pub assistance_steps: Vec<crate::AssistanceStep>,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -347,6 +350,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         crate::public_reports::insert_reports(&mut tx, &p.public_reports).await?;
+        crate::assistance::apply(&mut tx, &p.assistance, &p.assistance_steps).await?;
         for r in &p.products {
             sqlx::query(
                 "INSERT INTO products (id, kind, severity, title, originator, tlp, version, date_added, \

@@ -14,6 +14,7 @@
 //! - [`message`]: what an e-mail or a webhook may disclose of a product,
 //!   given its marking and the contact, and the messages themselves.
 
+pub mod assistance;
 pub mod escalation;
 pub mod message;
 pub mod product;

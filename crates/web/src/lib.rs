@@ -19,6 +19,7 @@ pub mod auth;
 pub mod body;
 mod console;
 pub use console::ConsoleSettings;
+mod assistance;
 pub mod credentials;
 pub mod directory;
 pub mod error;
@@ -142,6 +143,12 @@ pub fn router(state: AppState) -> Router {
             "/public/reports/status",
             post(reports::status_json).layer(DefaultBodyLimit::max(4096)),
         )
+        .route(
+            "/assistance",
+            get(assistance::list).post(assistance::create),
+        )
+        .route("/assistance/{id}", get(assistance::get))
+        .route("/assistance/{id}/state", post(assistance::step))
         .route("/reports", get(reports::list))
         .route("/reports/{id}", get(reports::get))
         .route("/reports/{id}/attachment", get(reports::attachment))

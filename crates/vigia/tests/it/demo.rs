@@ -78,6 +78,11 @@ fn the_demo_runs_a_network_plays_the_scenario_and_stops_cleanly() {
             .any(|l| l.contains("the reporter looks it up at the portal: forwarded")),
         "the reporter follows the report:\n{text}"
     );
+    // An assistance request goes round trip.
+    assert!(
+        out.iter().any(|l| l.contains("saw it accepted")),
+        "the scenario's assistance request is accepted:\n{text}"
+    );
     // The console's compose preview and search, over the same API.
     let preview = out
         .iter()

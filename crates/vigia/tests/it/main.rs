@@ -4,6 +4,7 @@
 #![allow(unreachable_pub)]
 
 mod access;
+mod assistance;
 mod audit;
 mod browser;
 mod cli;

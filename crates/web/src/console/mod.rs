@@ -10,6 +10,7 @@
 //! as the JSON API, never only hidden in a page.
 
 mod admin;
+mod assistance;
 mod census;
 mod i18n;
 mod pages;
@@ -106,6 +107,14 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         )
         .route("/console/search", get(products::search))
         .route("/console/reports", get(reports::queue))
+        .route(
+            "/console/assistance",
+            get(assistance::list).post(assistance::create),
+        )
+        .route(
+            "/console/assistance/{id}",
+            get(assistance::view).post(assistance::step),
+        )
         .route(
             "/console/reports/{id}",
             get(reports::view).post(reports::triage),

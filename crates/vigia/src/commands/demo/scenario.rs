@@ -439,6 +439,7 @@ pub(super) async fn play(sites: &[Site]) -> anyhow::Result<()> {
     census_and_coverage(sites, &watches[origin].store, origin).await?;
     csaf_provider(sites, a).await?;
     public_report(sites, b, &watches[b].store, &team(b)?).await?;
+    assistance(sites, origin, b, &team(b)?).await?;
 
     for w in watches {
         w.store.close().await;
@@ -498,6 +499,70 @@ async fn public_report(sites: &[Site], to: usize, store: &Store, team: &str) -> 
     println!(
         "      the reporter looks it up at the portal: {} (the portal kept no copy)",
         status["status"].as_str().unwrap_or("?")
+    );
+    Ok(())
+}
+
+/// One team asks another for assistance; the other accepts, over
+/// federation, and both see the same state.
+async fn assistance(
+    sites: &[Site],
+    asker: usize,
+    helper: usize,
+    helper_team: &str,
+) -> anyhow::Result<()> {
+    let (from, to) = (&sites[asker], &sites[helper]);
+    println!(
+        "  12. {} asks {} for assistance on the incident (POST /api/assistance, TLP:AMBER+STRICT); {} accepts",
+        from.country, to.country, to.country
+    );
+    let http = reqwest::Client::new();
+    let (ta, tb) = (
+        api_token(from, "analyst").await?,
+        api_token(to, "analyst").await?,
+    );
+    let asked: Value = http
+        .post(format!("{}/api/assistance", from.url()))
+        .bearer_auth(&ta)
+        .json(&json!({"to": helper_team, "need": "Reverse engineering of the ransomware loader found at the ministries.",
+                      "urgency": "urgent", "tlp": "amber+strict"}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let id = asked["id"].as_str().unwrap_or_default().to_owned();
+    let state_at = |site: &Site, token: String| {
+        let (http, id, url) = (http.clone(), id.clone(), site.url());
+        async move {
+            let v: Value = http
+                .get(format!("{url}/api/assistance/{id}"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            v["request"]["state"].as_str().map(str::to_owned)
+        }
+    };
+    let t = Instant::now();
+    wait_for(|| async { state_at(to, tb.clone()).await.as_deref() == Some("requested") }).await?;
+    let arrived = t.elapsed().as_secs_f64();
+    http.post(format!("{}/api/assistance/{id}/state", to.url()))
+        .bearer_auth(&tb)
+        .json(&json!({"state": "accepted", "note": "Send the sample; two analysts are on it."}))
+        .send()
+        .await?
+        .error_for_status()?;
+    let t = Instant::now();
+    wait_for(|| async { state_at(from, ta.clone()).await.as_deref() == Some("accepted") }).await?;
+    println!(
+        "      the request reached {} in {arrived:.1} s; {} saw it accepted {:.1} s after (both consoles: /console/assistance)",
+        to.country,
+        from.country,
+        t.elapsed().as_secs_f64()
     );
     Ok(())
 }
