@@ -18,6 +18,7 @@
 
 mod assistance;
 mod audit;
+mod awareness;
 mod db;
 mod directory;
 mod error;
@@ -36,6 +37,7 @@ mod watch;
 
 pub use assistance::{AssistanceRecord, AssistanceStep};
 pub use audit::{AuditEntry, AuditEvent, AuditVerification};
+pub use awareness::AwarenessPage;
 pub use db::{Backend, Store};
 pub use directory::{CampaignRecord, MemberStateRecord};
 pub use error::StoreError;

@@ -20,6 +20,7 @@ pub mod body;
 mod console;
 pub use console::ConsoleSettings;
 mod assistance;
+mod awareness;
 pub mod credentials;
 pub mod directory;
 pub mod error;
@@ -149,6 +150,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/assistance/{id}", get(assistance::get))
         .route("/assistance/{id}/state", post(assistance::step))
+        .route("/awareness", get(awareness::list))
+        .route(
+            "/awareness/{slug}/{lang}",
+            put(awareness::put).delete(awareness::delete),
+        )
         .route("/reports", get(reports::list))
         .route("/reports/{id}", get(reports::get))
         .route("/reports/{id}/attachment", get(reports::attachment))

@@ -78,6 +78,20 @@ fn the_demo_runs_a_network_plays_the_scenario_and_stops_cleanly() {
             .any(|l| l.contains("the reporter looks it up at the portal: forwarded")),
         "the reporter follows the report:\n{text}"
     );
+    // The Secretariat's awareness page, in Spanish.
+    let awareness = portal
+        .split_whitespace()
+        .find(|w| w.ends_with("/awareness/phishing,"))
+        .expect("the awareness page's URL")
+        .trim_end_matches(',');
+    let page = reqwest::blocking::get(format!("{awareness}?lang=es"))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        page.contains("<strong>dirección del remitente</strong>"),
+        "{page}"
+    );
     // An assistance request goes round trip.
     assert!(
         out.iter().any(|l| l.contains("saw it accepted")),

@@ -208,3 +208,71 @@ fn the_portal_shows_only_clear_advisories_caches_them_and_says_whom_to_report_to
     );
     assert!(txt.contains("Expires: "), "{txt}");
 }
+
+#[test]
+fn awareness_pages_are_markdown_rendered_safely_in_the_readers_language() {
+    let node = net_node("GT");
+    let base = node.url.as_str();
+    let analyst = node.token("analyst", &["--user", "admin"]);
+    let reader = node.token("read-only", &[]);
+    let put = |token: &str, path: &str, body: Value| {
+        node.client
+            .put(format!("{base}/api/awareness/{path}"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .unwrap()
+    };
+    let en = json!({"title": "Spot a phishing message",
+        "markdown": "Check the **sender**. <script>alert(1)</script>\n\n[Report it](https://www.example.org/report) \
+                     [click](javascript:alert(1)) <img src=x onerror=alert(1)>\n"});
+    assert_eq!(
+        put(&analyst, "phishing/en", en.clone()).status().as_u16(),
+        200
+    );
+    assert_eq!(
+        put(&analyst, "phishing/es", json!({"title": "Reconozca un mensaje de phishing", "markdown": "Revise el **remitente**."}))
+            .status()
+            .as_u16(),
+        200
+    );
+    assert_eq!(
+        put(&reader, "phishing/fr", en.clone()).status().as_u16(),
+        403
+    );
+    let r = put(&analyst, "Bad Slug/en", en.clone());
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(r.text().unwrap().contains("slug"));
+    let r = put(&analyst, "phishing/de", en);
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(r.text().unwrap().contains("lang"));
+
+    let get = |path: &str| node.client.get(format!("{base}{path}")).send().unwrap();
+    let mut page = String::new();
+    eventually(20, "the English page is served", || {
+        page = get("/awareness/phishing?lang=en").text().unwrap();
+        page.contains("Spot a phishing message")
+    });
+    assert!(page.contains("<strong>sender</strong>"), "{page}");
+    assert!(
+        page.contains("href=\"https://www.example.org/report\""),
+        "{page}"
+    );
+    for active in ["<script>alert", "javascript:", "onerror"] {
+        assert!(!page.contains(active), "{active} reached the page: {page}");
+    }
+    let es = get("/awareness/phishing?lang=es").text().unwrap();
+    assert!(
+        es.contains("Revise el <strong>remitente</strong>.") && es.contains("hreflang=\"en\""),
+        "{es}"
+    );
+    // Not written in Portuguese: the English page, said so.
+    let pt = get("/awareness/phishing?lang=pt").text().unwrap();
+    assert!(
+        pt.contains("Spot a phishing message") && pt.contains("ainda não está escrita"),
+        "{pt}"
+    );
+    let list = get("/awareness?lang=es").text().unwrap();
+    assert!(list.contains("Reconozca un mensaje de phishing"), "{list}");
+    assert_eq!(get("/awareness/nothing-here").status().as_u16(), 404);
+}

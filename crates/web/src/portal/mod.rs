@@ -7,6 +7,7 @@
 //! from the newest content, `Cache-Control: public`, and 304 to a
 //! matching conditional request.
 
+mod awareness;
 mod cache;
 pub(crate) mod csaf;
 mod feeds;
@@ -44,6 +45,8 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/advisories/{id}", get(pages::advisory))
         .route("/feeds/advisories.atom", get(feeds::atom))
         .route("/feeds/advisories.json", get(feeds::json))
+        .route("/awareness", get(awareness::list))
+        .route("/awareness/{slug}", get(awareness::one))
         .route("/report", get(pages::report))
         .route("/report/{country}", get(pages::report_state))
         .route(

@@ -18,7 +18,7 @@ const HTML: &str = "text/html; charset=utf-8";
 
 #[derive(Deserialize)]
 pub(crate) struct Lang {
-    lang: Option<String>,
+    pub(crate) lang: Option<String>,
 }
 
 /// What every portal page's frame needs.
@@ -47,7 +47,7 @@ impl Frame {
     }
 }
 
-fn page(
+pub(crate) fn page(
     headers: &HeaderMap,
     t: &impl Template,
     last: Option<vigia_stix::Timestamp>,

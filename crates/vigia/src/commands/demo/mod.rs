@@ -378,7 +378,7 @@ fn print_summary(sites: &[Site], creds: &Credentials, took: Duration) {
     println!("The first sign-in enrols an authenticator app (TOTP, RFC 6238); later sign-ins ask for its code.");
     let public = sites.first().map(Site::url).unwrap_or_default();
     println!(
-        "Public portal (no sign-in, TLP:CLEAR only): {public}/advisories, feeds {public}/feeds/advisories.atom and .json, {public}/report (whom to report to), {public}/.well-known/security.txt (signed), CSAF 2.0 provider {public}/.well-known/csaf/provider-metadata.json; report an incident at {public}/report/incident"
+        "Public portal (no sign-in, TLP:CLEAR only): {public}/advisories, {public}/awareness/phishing, feeds {public}/feeds/advisories.atom and .json, {public}/report (whom to report to), {public}/.well-known/security.txt (signed), CSAF 2.0 provider {public}/.well-known/csaf/provider-metadata.json; report an incident at {public}/report/incident"
     );
     println!("Sign-in names and passwords (stored in credentials.json in the data directory):");
     for (country, user, password) in &creds.sign_ins {

@@ -296,6 +296,7 @@ pub(super) async fn seed(
 
     products(sites, &teams).await?;
     attack_techniques(&sites[0]).await?;
+    awareness(&sites[0]).await?;
     match find_examples(examples) {
         Some(dir) => {
             publish_examples(national, &dir).await?;
@@ -645,6 +646,35 @@ async fn attack_techniques(secretariat: &Site) -> anyhow::Result<()> {
     println!(
         "  {} MITRE ATT&CK techniques published from the Secretariat (TLP:CLEAR)",
         objects.len()
+    );
+    Ok(())
+}
+
+/// An awareness page of the Secretariat's portal, in the four languages.
+async fn awareness(secretariat: &Site) -> anyhow::Result<()> {
+    let (_, store) = crate::commands::open(&secretariat.dir).await?;
+    let pages = [
+        ("en", "Spot a phishing message", "Check the **sender's address**, not the name shown. Never type a password after following a link in a message.\n\n- Hover over links before you click.\n- Your bank never asks for your card number by e-mail.\n\nReport it: [how to report an incident](/report)."),
+        ("es", "Reconozca un mensaje de phishing", "Revise la **dirección del remitente**, no el nombre que aparece. Nunca escriba una contraseña tras seguir un enlace de un mensaje.\n\n- Pase el cursor sobre los enlaces antes de hacer clic.\n- Su banco nunca le pide el número de tarjeta por correo.\n\nRepórtelo: [cómo reportar un incidente](/report)."),
+        ("pt", "Reconheça uma mensagem de phishing", "Verifique o **endereço do remetente**, não o nome exibido. Nunca digite uma senha depois de seguir um link de uma mensagem.\n\n- Passe o cursor sobre os links antes de clicar.\n- Seu banco nunca pede o número do cartão por e-mail.\n\nRelate: [como relatar um incidente](/report)."),
+        ("fr", "Reconnaître un message d'hameçonnage", "Vérifiez l'**adresse de l'expéditeur**, pas le nom affiché. Ne saisissez jamais un mot de passe après avoir suivi un lien reçu.\n\n- Survolez les liens avant de cliquer.\n- Votre banque ne demande jamais votre numéro de carte par courriel.\n\nSignalez-le : [comment signaler un incident](/report)."),
+    ];
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1_000_000;
+    for (lang, title, markdown) in pages {
+        store
+            .put_awareness_page(&vigia_store::AwarenessPage {
+                slug: "phishing".into(),
+                lang: lang.into(),
+                title: title.into(),
+                markdown: markdown.into(),
+                updated_at: now,
+                updated_by: "demo".into(),
+            })
+            .await?;
+    }
+    store.close().await;
+    println!(
+        "  an awareness page in four languages on the Secretariat's portal (/awareness/phishing)"
     );
     Ok(())
 }
