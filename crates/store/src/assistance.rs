@@ -102,9 +102,21 @@ impl Store {
     }
 }
 
+/// The states a request may be in for a step to `state` to move it: the
+/// forward order of `vigia_watch::assistance::may_move`. Order by state,
+/// not by the steps' times, so two nodes' clocks never disagree on it.
+fn may_follow(state: &str) -> &'static [&'static str] {
+    match state {
+        "accepted" | "declined" => &["requested"],
+        "in-progress" => &["requested", "accepted"],
+        "closed" => &["requested", "accepted", "in-progress"],
+        _ => &[],
+    }
+}
+
 /// Writes projected requests, then steps, in the projector's transaction.
-/// A step moves its request only when a party to it took the step and it
-/// is not older than the request's last change.
+/// A step moves its request only when a party to it took the step and
+/// the request is in a state that step may follow.
 pub(crate) async fn apply(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     requests: &[AssistanceRecord],
@@ -129,9 +141,11 @@ pub(crate) async fn apply(
         .await?;
     }
     for s in steps {
+        // Only the two parties' steps are history.
         sqlx::query(
             "INSERT INTO assistance_steps (id, request_id, team, state, note, at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+             SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM assistance_requests \
+             WHERE id = $2 AND (requester = $3 OR helper = $3)) ON CONFLICT DO NOTHING",
         )
         .bind(&s.id)
         .bind(&s.request_id)
@@ -141,16 +155,26 @@ pub(crate) async fn apply(
         .bind(s.at)
         .execute(&mut **tx)
         .await?;
-        sqlx::query(
-            "UPDATE assistance_requests SET state = $2, updated_at = $3 \
-             WHERE id = $1 AND updated_at <= $3 AND (requester = $4 OR helper = $4)",
-        )
-        .bind(&s.request_id)
-        .bind(&s.state)
-        .bind(s.at)
-        .bind(&s.team)
-        .execute(&mut **tx)
-        .await?;
+        let before = may_follow(&s.state);
+        if before.is_empty() {
+            continue;
+        }
+        let placeholders: Vec<String> = (0..before.len()).map(|i| format!("${}", i + 5)).collect();
+        let sql = format!(
+            "UPDATE assistance_requests SET state = $2, \
+             updated_at = CASE WHEN updated_at > $3 THEN updated_at ELSE $3 END \
+             WHERE id = $1 AND (requester = $4 OR helper = $4) AND state IN ({})",
+            placeholders.join(", ")
+        );
+        let mut update = sqlx::query(&sql)
+            .bind(&s.request_id)
+            .bind(&s.state)
+            .bind(s.at)
+            .bind(&s.team);
+        for b in before {
+            update = update.bind(*b);
+        }
+        update.execute(&mut **tx).await?;
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! its own. An unreachable server fails the postgres tests.
 
 mod directory;
+mod public;
 mod support;
 mod watch;
 
