@@ -7,6 +7,23 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::federation_net::{free_port, stored_in};
+
+/// A base port for the demo's mail catcher (base − 1) and `nodes + 1`
+/// nodes, below Linux's ephemeral range (32768–60999) where the other
+/// tests' nodes and every outgoing connection take their ports, and each
+/// checked free.
+fn demo_ports(nodes: u16) -> u16 {
+    let seed = u32::from(free_port()) ^ std::process::id();
+    for i in 0..200u32 {
+        let base = 20_000 + ((seed.wrapping_add(i * 97)) % 12_000) as u16;
+        let free = (base - 1..=base + nodes)
+            .all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok());
+        if free {
+            return base;
+        }
+    }
+    panic!("no free run of ports for the demo between 20000 and 32000");
+}
 use crate::helpers::{vigia, TempDir};
 
 #[test]
@@ -14,7 +31,7 @@ use crate::helpers::{vigia, TempDir};
 #[allow(clippy::zombie_processes)]
 fn the_demo_runs_a_network_plays_the_scenario_and_stops_cleanly() {
     let dir = TempDir::new("demo");
-    let base = free_port().saturating_sub(10).max(20_000);
+    let base = demo_ports(5);
     let mut child = vigia()
         .args([
             "demo",

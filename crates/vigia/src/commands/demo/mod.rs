@@ -254,8 +254,8 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     for site in &sites {
         children.push((site.clone(), start(site).await?));
     }
-    for site in &sites {
-        wait_listening(site).await?;
+    for (site, child) in &mut children {
+        wait_listening(site, child).await?;
     }
     let marker = data_dir.join("seeded");
     if !marker.exists() {
@@ -308,7 +308,8 @@ async fn start(site: &Site) -> anyhow::Result<Child> {
         .with_context(|| format!("cannot start the {} node", site.country))
 }
 
-async fn wait_listening(site: &Site) -> anyhow::Result<()> {
+async fn wait_listening(site: &Site, child: &mut Child) -> anyhow::Result<()> {
+    let log = site.dir.join("serve.log");
     for _ in 0..600 {
         if tokio::net::TcpStream::connect(("127.0.0.1", site.port))
             .await
@@ -316,13 +317,28 @@ async fn wait_listening(site: &Site) -> anyhow::Result<()> {
         {
             return Ok(());
         }
+        if let Ok(Some(status)) = child.try_wait() {
+            // Most often the port is taken: say so at once, with the reason.
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            let last = text
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("");
+            anyhow::bail!(
+                "the {} node stopped ({status}) before listening on port {}: {last} (see {}; another --base-port may help)",
+                site.country,
+                site.port,
+                log.display()
+            );
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     anyhow::bail!(
         "the {} node did not start listening on port {}; see {}",
         site.country,
         site.port,
-        site.dir.join("serve.log").display()
+        log.display()
     )
 }
 
