@@ -19,6 +19,7 @@ pub mod bundle;
 pub mod distribution;
 pub mod id;
 pub mod object;
+pub mod pattern;
 pub mod schema;
 pub mod seal;
 pub mod timestamp;
