@@ -101,7 +101,7 @@ async fn import_one(
     )
     .await?;
     Ok(Some(format!(
-        "imported {} v{} → {} (TLP:{}, {}; {})",
+        "imported {} v{} → {} ({}, {}; {})",
         advisory.tracking_id,
         advisory.version,
         published.id,
