@@ -40,13 +40,6 @@ pub(crate) struct Step {
     pub(crate) note: String,
 }
 
-fn unprocessable(message: String) -> AppError {
-    AppError::Unprocessable {
-        details: json!({"field": message.split(':').next().unwrap_or_default()}),
-        message,
-    }
-}
-
 fn writer(caller: &Caller) -> AppResult<TeamId> {
     if matches!(
         caller.role(),
@@ -73,19 +66,15 @@ async fn resolve_team(state: &AppState, to: &str) -> AppResult<TeamId> {
             (national.len() == 1).then(|| national[0])
         })
         .map(|t| t.id.clone())
-        .ok_or_else(|| unprocessable(format!("to: no single team known here is {to:?}")))
+        .ok_or_else(|| AppError::field("to", format!("no single team known here is {to:?}")))
 }
 
 async fn publish(state: &AppState, team: &TeamId, object: Value) -> AppResult<()> {
     let report = crate::routes::objects::ingest_body(state, team, object.to_string()).await?;
     if let Some(f) = report.failures.first() {
-        return Err(unprocessable(format!("refused: {}", f.reason)));
+        return Err(AppError::field("body", format!("refused: {}", f.reason)));
     }
-    if let Some(w) = &state.watch {
-        if let Err(e) = vigia_notify::project::catch_up(w, 4).await {
-            tracing::warn!(error = %e, "the request shows after the next projection");
-        }
-    }
+    state.project_now().await;
     Ok(())
 }
 
@@ -101,14 +90,17 @@ pub(crate) async fn request_as(
         requester: team.as_str().to_owned(),
         helper: helper.as_str().to_owned(),
         need: r.need,
-        urgency: r.urgency.parse().map_err(unprocessable)?,
+        urgency: r
+            .urgency
+            .parse()
+            .map_err(|e: String| AppError::field("urgency", e))?,
         tlp: r
             .tlp
             .parse::<Tlp>()
-            .map_err(|e| unprocessable(format!("tlp: {e}")))?,
+            .map_err(|e| AppError::field("tlp", e))?,
         incident_ref: r.incident_ref.filter(|i| !i.trim().is_empty()),
     };
-    draft.check().map_err(unprocessable)?;
+    draft.check().map_err(|e| AppError::field_message(&e))?;
     let object = draft.to_stix(&uuid::Uuid::new_v4().to_string(), now());
     let id = object["id"].as_str().unwrap_or_default().to_owned();
     publish(state, &team, object).await?;
@@ -155,7 +147,10 @@ pub(crate) async fn step_as(
 ) -> AppResult<AssistanceRecord> {
     let team = writer(caller)?;
     let (r, side) = party(state, caller, id).await?;
-    let to: AssistanceState = step.state.parse().map_err(unprocessable)?;
+    let to: AssistanceState = step
+        .state
+        .parse()
+        .map_err(|e: String| AppError::field("state", e))?;
     let from: AssistanceState = r.state.parse().map_err(AppError::Internal)?;
     may_move(side, from, to).map_err(AppError::Conflict)?;
     let other = match side {
@@ -176,7 +171,7 @@ pub(crate) async fn step_as(
         &step.note,
         now(),
     )
-    .map_err(unprocessable)?;
+    .map_err(|e| AppError::field_message(&e))?;
     publish(state, &team, object).await?;
     state
         .audit(

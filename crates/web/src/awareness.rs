@@ -35,13 +35,6 @@ pub(crate) fn render(markdown: &str) -> String {
         .to_string()
 }
 
-fn bad(field: &str, reason: String) -> AppError {
-    AppError::Unprocessable {
-        message: format!("{field}: {reason}"),
-        details: json!({ "field": field }),
-    }
-}
-
 pub(crate) fn check_slug(slug: &str) -> AppResult<()> {
     let ok = !slug.is_empty()
         && slug.len() <= 64
@@ -51,7 +44,7 @@ pub(crate) fn check_slug(slug: &str) -> AppResult<()> {
     if ok {
         Ok(())
     } else {
-        Err(bad(
+        Err(AppError::field(
             "slug",
             format!("{slug:?} is not 1 to 64 lower-case letters, digits and hyphens"),
         ))
@@ -62,7 +55,7 @@ fn check_lang(lang: &str) -> AppResult<()> {
     if LANGUAGES.contains(&lang) {
         Ok(())
     } else {
-        Err(bad(
+        Err(AppError::field(
             "lang",
             format!("{lang:?} is not one of {}", LANGUAGES.join(", ")),
         ))
@@ -88,13 +81,13 @@ pub(crate) async fn put(
     check_lang(&lang)?;
     let title = b.title.trim().to_owned();
     if title.is_empty() || title.chars().count() > MAX_TITLE {
-        return Err(bad(
+        return Err(AppError::field(
             "title",
             format!("give a title of 1 to {MAX_TITLE} characters"),
         ));
     }
     if b.markdown.len() > MAX_MARKDOWN {
-        return Err(bad(
+        return Err(AppError::field(
             "markdown",
             format!("{} bytes is more than {MAX_MARKDOWN}", b.markdown.len()),
         ));

@@ -41,6 +41,22 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// 422 naming the bad field of a request body.
+    pub(crate) fn field(field: &str, reason: impl std::fmt::Display) -> Self {
+        AppError::Unprocessable {
+            message: format!("{field}: {reason}"),
+            details: serde_json::json!({ "field": field }),
+        }
+    }
+
+    /// As [`AppError::field`] for a domain check's "field: reason" message.
+    pub(crate) fn field_message(message: &str) -> Self {
+        match message.split_once(": ") {
+            Some((field, reason)) => Self::field(field, reason),
+            None => Self::field("body", message),
+        }
+    }
+
     pub(crate) fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,

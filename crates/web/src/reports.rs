@@ -40,6 +40,12 @@ use crate::state::{now, AppState};
 /// The largest report body: a 1 MiB attachment in base64 and the rest.
 pub(crate) const MAX_REPORT_BODY: usize = 2 * 1024 * 1024;
 
+impl From<vigia_watch::public_report::ReportError> for AppError {
+    fn from(e: vigia_watch::public_report::ReportError) -> Self {
+        AppError::field(e.field, e.reason)
+    }
+}
+
 /// Where a report goes.
 pub(crate) struct Destination {
     pub(crate) team: String,
@@ -70,9 +76,11 @@ pub(crate) async fn destination(state: &AppState, country: &str) -> AppResult<De
     let route = report_routes(&coverage, &entries)
         .into_iter()
         .find(|r| r.country == country)
-        .ok_or_else(|| field_error("country", format!("{country} is not an OAS member state")))?;
+        .ok_or_else(|| {
+            AppError::field("country", format!("{country} is not an OAS member state"))
+        })?;
     match (route.to, route.team) {
-        (ReportTo::Nobody, _) | (_, None) => Err(field_error(
+        (ReportTo::Nobody, _) | (_, None) => Err(AppError::field(
             "country",
             format!(
                 "no team takes incident reports for {} yet, and the network lists no CSIRT of last resort",
@@ -87,20 +95,13 @@ pub(crate) async fn destination(state: &AppState, country: &str) -> AppResult<De
     }
 }
 
-fn field_error(field: &str, reason: String) -> AppError {
-    AppError::Unprocessable {
-        message: format!("{field}: {reason}"),
-        details: json!({ "field": field }),
-    }
-}
-
 /// Takes a report: checks it, routes it, and stores or relays it.
 pub(crate) async fn submit(
     state: &AppState,
     draft: ReportDraft,
     honeypot: &str,
 ) -> AppResult<Submitted> {
-    let report = draft.check().map_err(|e| field_error(e.field, e.reason))?;
+    let report = draft.check()?;
     let to = destination(state, &report.country).await?;
     let mut random = [0u8; 15];
     rand::rngs::OsRng.fill_bytes(&mut random);
@@ -137,11 +138,7 @@ pub(crate) async fn submit(
                 f.reason
             )));
         }
-        if let Some(w) = &state.watch {
-            if let Err(e) = vigia_notify::project::catch_up(w, 4).await {
-                tracing::warn!(error = %e, "the report reaches the queue with the next projection");
-            }
-        }
+        state.project_now().await;
     }
     // Nothing the reporter wrote goes into the audit log.
     state
@@ -167,13 +164,13 @@ pub(crate) async fn submit(
 async fn relay(state: &AppState, to: &Destination, hash: &str, object: &Value) -> AppResult<()> {
     let peers = state.store.peers().await?;
     if !peers.iter().any(|p| p.peer.team_id.as_str() == to.node) {
-        return Err(AppError::Unprocessable {
-            message: format!(
-                "country: {} is on a node this node is not connected to; report to it directly (see /report)",
+        return Err(AppError::field(
+            "country",
+            format!(
+                "{} is on a node this node is not connected to; report to it directly (see /report)",
                 to.name
             ),
-            details: json!({"field": "country"}),
-        });
+        ));
     }
     let federation = state.ingest.federation.as_ref().ok_or_else(|| {
         AppError::Unavailable("federation is off, so reports cannot be forwarded".into())
@@ -187,7 +184,7 @@ async fn relay(state: &AppState, to: &Destination, hash: &str, object: &Value) -
         Vec::new(),
     )
     .map_err(|e| AppError::Internal(format!("sealing the report: {e}")))?;
-    let secrets = &state.watch()?.secrets;
+    let secrets = state.secrets()?;
     state
         .store
         .queue_report_relay(hash, &to.node, &secrets.seal(&sealed), now().unix_micros())
@@ -229,15 +226,14 @@ pub(crate) async fn submit_json(State(state): State<AppState>, body: Bytes) -> A
             file_name: a.file_name,
             bytes: base64::engine::general_purpose::STANDARD
                 .decode(a.content.trim())
-                .map_err(|e| field_error("attachment", format!("content is not base64: {e}")))?,
+                .map_err(|e| {
+                    AppError::field("attachment", format!("content is not base64: {e}"))
+                })?,
         }),
     };
     let draft = ReportDraft {
         country: b.country,
-        category: b
-            .category
-            .parse()
-            .map_err(|e: vigia_watch::public_report::ReportError| field_error(e.field, e.reason))?,
+        category: b.category.parse().map_err(AppError::from)?,
         description: b.description,
         contact: b.contact,
         attachment,
@@ -479,10 +475,7 @@ pub(crate) async fn triage_as(
         ));
     }
     let (r, _) = load(state, caller, id).await?;
-    let status: ReportStatus = t
-        .status
-        .parse()
-        .map_err(|e: vigia_watch::public_report::ReportError| field_error(e.field, e.reason))?;
+    let status: ReportStatus = t.status.parse().map_err(AppError::from)?;
     let incident_ref = t
         .incident_ref
         .map(|s| s.trim().to_owned())
@@ -492,13 +485,13 @@ pub(crate) async fn triage_as(
             .ok()
             .filter(|s| s.as_str().starts_with("incident--"))
             .ok_or_else(|| {
-                field_error("incident_ref", format!("{i:?} is not a STIX incident id"))
+                AppError::field("incident_ref", format!("{i:?} is not a STIX incident id"))
             })?;
     }
     if status == ReportStatus::Linked && incident_ref.is_none() && r.incident_ref.is_none() {
-        return Err(field_error(
+        return Err(AppError::field(
             "incident_ref",
-            "linked needs the incident it is linked to".into(),
+            "linked needs the incident it is linked to",
         ));
     }
     let reply = t
@@ -509,7 +502,7 @@ pub(crate) async fn triage_as(
         .as_ref()
         .is_some_and(|s| s.chars().count() > MAX_REPLY)
     {
-        return Err(field_error(
+        return Err(AppError::field(
             "reply",
             format!("more than {MAX_REPLY} characters"),
         ));

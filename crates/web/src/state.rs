@@ -169,6 +169,17 @@ impl AppState {
         })
     }
 
+    /// Projects what was just stored, so the page or answer given next
+    /// reflects it. It is stored either way; on failure the projector
+    /// worker picks it up.
+    pub async fn project_now(&self) {
+        if let Some(w) = &self.watch {
+            if let Err(e) = vigia_notify::project::catch_up(w, 4).await {
+                tracing::warn!(error = %e, "projection deferred to the worker");
+            }
+        }
+    }
+
     /// Objects were stored: wake the projector and the live stream.
     pub fn stored(&self) {
         if let Some(w) = &self.watch {

@@ -70,6 +70,25 @@ impl Default for LoginThrottle {
     }
 }
 
+fn client_ip(request: &Request) -> Option<IpAddr> {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+/// 429 with Retry-After.
+fn too_many(what: &str, secs: u64) -> Response {
+    let mut refused = AppError::TooManyRequests(format!(
+        "too many {what} from this address; try again in {secs} s"
+    ))
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        refused.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    refused
+}
+
 /// Middleware on the sign-in routes: refuses an address that failed too
 /// often lately, and counts each refused sign-in (401) against it.
 pub(crate) async fn limit_sign_ins(
@@ -77,23 +96,12 @@ pub(crate) async fn limit_sign_ins(
     request: Request,
     next: Next,
 ) -> Response {
-    let ip = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
-    let Some(ip) = ip else {
+    let Some(ip) = client_ip(&request) else {
         return next.run(request).await;
     };
     let throttle = &state.login_throttle;
     if let Some(secs) = throttle.wait(ip, Instant::now()) {
-        let mut refused = AppError::TooManyRequests(format!(
-            "too many failed sign-ins from this address; try again in {secs} s"
-        ))
-        .into_response();
-        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-            refused.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return refused;
+        return too_many("failed sign-ins", secs);
     }
     let response = next.run(request).await;
     if response.status() == StatusCode::UNAUTHORIZED {
@@ -109,11 +117,7 @@ pub(crate) async fn limit_reports(
     request: Request,
     next: Next,
 ) -> Response {
-    let ip = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
-    let Some(ip) = ip else {
+    let Some(ip) = client_ip(&request) else {
         return next.run(request).await;
     };
     let throttle = &state.report_throttle;
@@ -121,14 +125,7 @@ pub(crate) async fn limit_reports(
     if let Some(secs) = throttle.wait(ip, now) {
         metrics::counter!("vigia_public_reports_refused_total", "reason" => "rate-limit")
             .increment(1);
-        let mut refused = AppError::TooManyRequests(format!(
-            "too many reports from this address; try again in {secs} s"
-        ))
-        .into_response();
-        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-            refused.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return refused;
+        return too_many("reports", secs);
     }
     throttle.fail(ip, now);
     next.run(request).await

@@ -36,7 +36,7 @@ pub(crate) async fn node_key(state: &AppState) -> AppResult<&OpenPgpKey> {
     state
         .csaf_key
         .get_or_try_init(|| async {
-            let secrets = &state.watch()?.secrets;
+            let secrets = state.secrets()?;
             let sealed = match state.store.setting(KEY_SETTING).await? {
                 Some(sealed) => sealed,
                 None => {

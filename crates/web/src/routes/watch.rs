@@ -467,16 +467,8 @@ pub(crate) async fn acknowledge_as(
             json!({"team": team, "state": receipt_state.as_str(), "by": by, "via": via}),
         )
         .await?;
-    project_now(watch).await;
+    state.project_now().await;
     Ok(())
-}
-
-/// Projects what was just stored, so the page shown next reflects it. It
-/// is stored either way; on failure the projector worker picks it up.
-async fn project_now(watch: &vigia_notify::Watch) {
-    if let Err(e) = vigia_notify::project::catch_up(watch, 4).await {
-        tracing::warn!(error = %e, "projection deferred to the worker");
-    }
 }
 
 /// `POST /api/products/{id}/revise`: a new version, by the originator.
@@ -584,7 +576,7 @@ pub(crate) async fn add_finding_as(
             json!({"note": note_id, "tlp": tlp.label()}),
         )
         .await?;
-    project_now(watch).await;
+    state.project_now().await;
     Ok(note_id)
 }
 
