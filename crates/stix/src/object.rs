@@ -114,6 +114,7 @@ impl StixObject {
             let first = &violations[0];
             return Err(ObjectError::new(id_text, &first.path, first.reason.clone()));
         }
+        check_pattern(id_text, value)?;
         let common = CommonProperties::deserialize(value)
             .map_err(|e| ObjectError::new(id_text, "", e.to_string()))?;
         Self::from_common(raw, common)
@@ -251,6 +252,23 @@ impl StixObject {
     }
 }
 
+/// An indicator whose pattern is in STIX patterning (`pattern_type`
+/// "stix") must parse: a pattern nothing can evaluate would be stored and
+/// shared as if it detected something.
+fn check_pattern(id: Option<&str>, value: &Value) -> Result<(), ObjectError> {
+    if value.get("type").and_then(Value::as_str) != Some("indicator")
+        || value.get("pattern_type").and_then(Value::as_str) != Some("stix")
+    {
+        return Ok(());
+    }
+    match value.get("pattern").and_then(Value::as_str) {
+        Some(text) => crate::pattern::parse(text)
+            .map(|_| ())
+            .map_err(|e| ObjectError::new(id, "/pattern", format!("the STIX {e}"))),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,6 +307,17 @@ mod tests {
         let raw = INDICATOR.replace("\"type\":\"indicator\"", "\"type\":\"malware\"");
         let err = StixObject::parse(&raw, &schemas()).unwrap_err();
         assert!(err.path == "/id" || err.path.starts_with("/id"), "{err}");
+    }
+
+    #[test]
+    fn an_unparseable_stix_pattern_is_refused_with_its_position() {
+        let raw = INDICATOR.replace("'198.51.100.1']", "'198.51.100.1' AND]");
+        let err = StixObject::parse(&raw, &schemas()).unwrap_err();
+        assert_eq!(err.path, "/pattern");
+        assert!(err.reason.contains("at character 37"), "{err}");
+        // Other pattern languages are not STIX's to judge.
+        let snort = raw.replace("\"pattern_type\":\"stix\"", "\"pattern_type\":\"snort\"");
+        assert!(StixObject::parse(&snort, &schemas()).is_ok());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Connecting, back-end detection and migrations.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,6 +24,8 @@ pub struct Store {
     /// Objects this process has inserted, to refresh planner statistics
     /// as a table grows from empty.
     pub(crate) inserted: Arc<AtomicU64>,
+    /// Objects indexed under one observable value at most.
+    pub(crate) correlation_cap: Arc<AtomicU32>,
 }
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -87,6 +89,9 @@ impl Store {
             pool,
             backend,
             inserted: Arc::default(),
+            correlation_cap: Arc::new(AtomicU32::new(
+                crate::correlation::DEFAULT_CORRELATION_CAP,
+            )),
         })
     }
 

@@ -19,6 +19,7 @@
 mod assistance;
 mod audit;
 mod awareness;
+mod correlation;
 mod db;
 mod directory;
 mod error;
@@ -38,6 +39,7 @@ mod watch;
 pub use assistance::{AssistanceRecord, AssistanceStep};
 pub use audit::{AuditEntry, AuditEvent, AuditVerification};
 pub use awareness::AwarenessPage;
+pub use correlation::{CorrelationStats, ObjectMatch, DEFAULT_CORRELATION_CAP};
 pub use db::{Backend, Store};
 pub use directory::{CampaignRecord, MemberStateRecord};
 pub use error::StoreError;

@@ -49,6 +49,16 @@ impl Store {
         let mut deleted = 0;
         for d in date_added {
             let micros = d.unix_micros();
+            let body: Option<(String, String)> =
+                sqlx::query_as("SELECT type, raw FROM objects WHERE date_added = $1 AND id = $2")
+                    .bind(micros)
+                    .bind(id.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some((object_type, raw)) = body {
+                crate::correlation::unindex(&mut tx, self.backend, micros, &object_type, &raw)
+                    .await?;
+            }
             sqlx::query("DELETE FROM object_access WHERE date_added = $1")
                 .bind(micros)
                 .execute(&mut *tx)

@@ -101,7 +101,8 @@ pub(super) async fn insert_objects(
     let mut first = 0;
     if !fresh.is_empty() {
         first = advance_clock(&mut tx, now_micros, fresh.len()).await?;
-        write_fresh(&mut tx, backend, &rows, &fresh, &existing, first).await?;
+        let cap = store.correlation_cap();
+        write_fresh(&mut tx, backend, &rows, &fresh, &existing, first, cap).await?;
     }
     tx.commit().await?;
     store.note_inserted(fresh.len() as u64).await;
@@ -116,6 +117,7 @@ async fn write_fresh(
     fresh: &[usize],
     existing: &Existing,
     first: i64,
+    cap: u32,
 ) -> Result<(), StoreError> {
     let latest = latest_flags(rows, fresh, existing);
     let superseded: Vec<&str> = latest
@@ -128,6 +130,15 @@ async fn write_fresh(
     insert_rows(conn, backend, rows, fresh, &latest, first).await?;
     // New rows have the consecutive date_added values first, first + 1, …
     super::search::index_range(conn, backend, first, first + fresh.len() as i64 - 1).await?;
+    let contributions: Vec<(i64, crate::correlation::Contribution)> = fresh
+        .iter()
+        .enumerate()
+        .map(|(n, &i)| {
+            let c = crate::correlation::contribution(rows[i].object_type, rows[i].raw);
+            (first + n as i64, c)
+        })
+        .collect();
+    crate::correlation::index(conn, backend, &contributions, cap).await?;
     insert_access(conn, backend, rows, fresh, first).await?;
     insert_outbox(conn, backend, rows, fresh, first).await
 }

@@ -4,6 +4,7 @@
 //! `postgres://root@127.0.0.1:5432/test`); every test gets a database of
 //! its own. An unreachable server fails the postgres tests.
 
+mod correlation;
 mod directory;
 mod public;
 mod support;

@@ -1,0 +1,448 @@
+//! The correlation index (migration 0013): observable value keys and the
+//! references between objects, written with each object in its insert
+//! transaction and read by lookups.
+//!
+//! What a value is and how it is keyed is `vigia_correlate`'s; who may see
+//! a match is the caller's (`vigia_policy::may_view`). The store selects
+//! candidates, narrowed by access keys when given, latest versions only.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::atomic::Ordering;
+
+use serde_json::Value;
+use sqlx::AnyConnection;
+use vigia_correlate::{observables, value_key, Observable, Prefixes};
+use vigia_policy::Audience;
+use vigia_stix::{StixId, Timestamp, Tlp};
+
+use crate::db::{Backend, Store};
+use crate::error::StoreError;
+use crate::objects::{stored_object, StoredObject, COLUMNS};
+use crate::sql::{col, corrupt, now, stamp, Stmt};
+
+/// The default number of objects indexed under one value before it is
+/// flagged as over-correlating (MISP's `correlation_limit` idea).
+pub const DEFAULT_CORRELATION_CAP: u32 = 100;
+/// Keys per lookup statement.
+const KEYS_PER_QUERY: usize = 5_000;
+/// Rows per multi-row INSERT.
+const ROWS_PER_INSERT: usize = 5_000;
+/// References read from one object.
+const MAX_REFS: usize = 1_000;
+
+/// Types whose objects may name observables.
+const OBSERVABLE_TYPES: &[&str] = &[
+    "indicator",
+    "observed-data",
+    "ipv4-addr",
+    "ipv6-addr",
+    "domain-name",
+    "url",
+    "email-addr",
+    "mac-addr",
+    "autonomous-system",
+    "file",
+    "artifact",
+    "x509-certificate",
+];
+/// Types whose references are indexed, and the properties holding them.
+const REF_TYPES: &[&str] = &[
+    "sighting",
+    "note",
+    "opinion",
+    "report",
+    "grouping",
+    "observed-data",
+    "relationship",
+];
+
+/// One object version an index key leads to, without its body.
+#[derive(Clone, Debug)]
+pub struct ObjectMatch {
+    pub value_key: i64,
+    pub date_added: Timestamp,
+    pub id: StixId,
+    pub object_type: String,
+    pub created_by_ref: Option<String>,
+    pub tlp: Tlp,
+    pub audience: Audience,
+}
+
+/// The index's size, for operators and benchmarks.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CorrelationStats {
+    pub index_rows: i64,
+    pub over_correlating: i64,
+}
+
+impl Store {
+    /// Objects indexed under one value before it is flagged as
+    /// over-correlating and indexed no further.
+    pub fn set_correlation_cap(&self, cap: u32) {
+        self.correlation_cap.store(cap.max(1), Ordering::Relaxed);
+    }
+
+    pub fn correlation_cap(&self) -> u32 {
+        self.correlation_cap.load(Ordering::Relaxed)
+    }
+
+    /// The network prefix lengths present in the index.
+    #[tracing::instrument(skip_all)]
+    pub async fn observable_prefixes(&self) -> Result<Prefixes, StoreError> {
+        let rows: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT family, prefix FROM observable_prefixes ORDER BY prefix")
+                .fetch_all(&self.pool)
+                .await?;
+        let mut prefixes = Prefixes::default();
+        for (family, prefix) in rows {
+            let list = if family == 6 {
+                &mut prefixes.v6
+            } else {
+                &mut prefixes.v4
+            };
+            list.push(u8::try_from(prefix).map_err(|e| corrupt("observable prefix", e))?);
+        }
+        Ok(prefixes)
+    }
+
+    /// The latest, unrevoked versions indexed under any of `keys`, with the
+    /// key that led to each; narrowed to `access_keys` when given. At most
+    /// the correlation cap per key, since no more are indexed.
+    #[tracing::instrument(skip_all, fields(keys = keys.len()))]
+    pub async fn observable_matches(
+        &self,
+        keys: &[i64],
+        access_keys: Option<&[String]>,
+    ) -> Result<Vec<ObjectMatch>, StoreError> {
+        if access_keys.is_some_and(<[String]>::is_empty) {
+            return Ok(Vec::new());
+        }
+        let mut unique: Vec<i64> = keys.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        let mut out = Vec::new();
+        for chunk in unique.chunks(KEYS_PER_QUERY) {
+            let mut stmt = Stmt::new(
+                self.backend,
+                "SELECT i.value_key AS value_key, o.date_added AS date_added, o.id AS id, \
+                 o.type AS type, o.created_by_ref AS created_by_ref, o.tlp AS tlp, \
+                 o.audience AS audience FROM observable_index i \
+                 JOIN objects o ON o.date_added = i.date_added \
+                 WHERE o.is_latest = 1 AND o.revoked = 0 AND i.value_key IN (",
+            );
+            stmt.bind_list(chunk.iter().copied()).sql(")");
+            if let Some(access) = access_keys {
+                stmt.sql(
+                    " AND i.date_added IN (SELECT date_added FROM object_access \
+                     WHERE access_key IN (",
+                )
+                .bind_list(access.iter().map(String::as_str))
+                .sql("))");
+            }
+            let rows = stmt.query()?.fetch_all(&self.pool).await?;
+            for row in &rows {
+                out.push(object_match(row)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Which of `keys` are flagged as over-correlating.
+    #[tracing::instrument(skip_all, fields(keys = keys.len()))]
+    pub async fn over_correlating(&self, keys: &[i64]) -> Result<HashSet<i64>, StoreError> {
+        let mut out = HashSet::new();
+        for chunk in keys.chunks(KEYS_PER_QUERY) {
+            let mut stmt = Stmt::new(
+                self.backend,
+                "SELECT value_key FROM observable_over_correlating WHERE value_key IN (",
+            );
+            stmt.bind_list(chunk.iter().copied()).sql(")");
+            for row in stmt.query()?.fetch_all(&self.pool).await? {
+                out.insert(col::<i64>(&row, "value_key", &|| "over-correlating key".into())?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The latest versions of objects that refer to any of `ids`
+    /// (sightings, notes, opinions, reports, groupings, observed-data and
+    /// relationships), of `types` if any are given, newest first, at most
+    /// `limit`; narrowed to `access_keys` when given.
+    #[tracing::instrument(skip_all, fields(ids = ids.len()))]
+    pub async fn objects_referring_to(
+        &self,
+        ids: &[&str],
+        types: &[&str],
+        access_keys: Option<&[String]>,
+        limit: u32,
+    ) -> Result<Vec<StoredObject>, StoreError> {
+        if ids.is_empty() || access_keys.is_some_and(<[String]>::is_empty) {
+            return Ok(Vec::new());
+        }
+        let mut stmt = Stmt::new(
+            self.backend,
+            &format!(
+                "SELECT {COLUMNS} FROM objects o WHERE o.is_latest = 1 AND o.date_added IN \
+                 (SELECT date_added FROM object_refs WHERE ref IN ("
+            ),
+        );
+        stmt.bind_list(ids.iter().copied()).sql("))");
+        if !types.is_empty() {
+            stmt.sql(" AND o.type IN (")
+                .bind_list(types.iter().copied())
+                .sql(")");
+        }
+        if let Some(access) = access_keys {
+            stmt.sql(
+                " AND o.date_added IN (SELECT date_added FROM object_access WHERE access_key IN (",
+            )
+            .bind_list(access.iter().map(String::as_str))
+            .sql("))");
+        }
+        stmt.sql(" ORDER BY o.date_added DESC LIMIT ")
+            .bind(i64::from(limit));
+        let rows = stmt.query()?.fetch_all(&self.pool).await?;
+        rows.iter().map(stored_object).collect()
+    }
+
+    /// Index rows and over-correlating values.
+    #[tracing::instrument(skip_all)]
+    pub async fn correlation_stats(&self) -> Result<CorrelationStats, StoreError> {
+        let (index_rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM observable_index")
+            .fetch_one(&self.pool)
+            .await?;
+        let (over_correlating,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM observable_over_correlating")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(CorrelationStats {
+            index_rows,
+            over_correlating,
+        })
+    }
+}
+
+fn object_match(row: &sqlx::any::AnyRow) -> Result<ObjectMatch, StoreError> {
+    let date_added: i64 = col(row, "date_added", &|| "observable match".into())?;
+    let what = || format!("object at date_added {date_added}");
+    let id: String = col(row, "id", &what)?;
+    let tlp: String = col(row, "tlp", &what)?;
+    let audience: String = col(row, "audience", &what)?;
+    Ok(ObjectMatch {
+        value_key: col(row, "value_key", &what)?,
+        date_added: stamp(date_added, &what)?,
+        id: StixId::parse(&id).map_err(|e| corrupt(what(), e))?,
+        object_type: col(row, "type", &what)?,
+        created_by_ref: col(row, "created_by_ref", &what)?,
+        tlp: tlp.parse::<Tlp>().map_err(|e| corrupt(what(), e))?,
+        audience: serde_json::from_str(&audience).map_err(|e| corrupt(what(), e))?,
+    })
+}
+
+/// What one object contributes to the index.
+#[derive(Default)]
+pub(crate) struct Contribution {
+    pub(crate) observables: Vec<Observable>,
+    pub(crate) refs: Vec<String>,
+}
+
+/// Reads the observables and references of an object, by its type; most
+/// types contribute nothing and are not parsed.
+pub(crate) fn contribution(object_type: &str, raw: &str) -> Contribution {
+    let wants_observables = OBSERVABLE_TYPES.contains(&object_type);
+    let wants_refs = REF_TYPES.contains(&object_type);
+    if !wants_observables && !wants_refs {
+        return Contribution::default();
+    }
+    let Ok(value) = serde_json::from_str::<Value>(raw) else {
+        return Contribution::default();
+    };
+    Contribution {
+        observables: if wants_observables {
+            observables(&value)
+        } else {
+            Vec::new()
+        },
+        refs: if wants_refs { refs(&value) } else { Vec::new() },
+    }
+}
+
+fn refs(value: &Value) -> Vec<String> {
+    let mut out = BTreeSet::new();
+    for key in ["sighting_of_ref", "source_ref", "target_ref"] {
+        if let Some(r) = value.get(key).and_then(Value::as_str) {
+            out.insert(r.to_owned());
+        }
+    }
+    if let Some(list) = value.get("object_refs").and_then(Value::as_array) {
+        out.extend(list.iter().filter_map(Value::as_str).map(str::to_owned));
+    }
+    out.into_iter().take(MAX_REFS).collect()
+}
+
+/// Indexes new rows: `(date_added, contribution)`. Values already named by
+/// the cap's number of objects are flagged and indexed no further.
+pub(crate) async fn index(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    rows: &[(i64, Contribution)],
+    cap: u32,
+) -> Result<(), StoreError> {
+    let mut keyed: Vec<(i64, i64)> = Vec::new();
+    let mut prefixes = Prefixes::default();
+    let mut refs: Vec<(&str, i64)> = Vec::new();
+    for (at, c) in rows {
+        for o in &c.observables {
+            keyed.push((value_key(o), *at));
+            prefixes.note(o);
+        }
+        refs.extend(c.refs.iter().map(|r| (r.as_str(), *at)));
+    }
+    if !keyed.is_empty() {
+        let admitted = within_cap(conn, backend, keyed, cap).await?;
+        insert_pairs(conn, backend, "observable_index (value_key, date_added)", &admitted).await?;
+        note_prefixes(conn, backend, &prefixes).await?;
+    }
+    if !refs.is_empty() {
+        insert_pairs(conn, backend, "object_refs (ref, date_added)", &refs).await?;
+    }
+    Ok(())
+}
+
+/// The pairs to index after the cap: for each key, as many as still fit;
+/// keys that overflow are flagged.
+async fn within_cap(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    mut keyed: Vec<(i64, i64)>,
+    cap: u32,
+) -> Result<Vec<(i64, i64)>, StoreError> {
+    keyed.sort_unstable();
+    keyed.dedup();
+    let mut keys: Vec<i64> = keyed.iter().map(|(k, _)| *k).collect();
+    keys.dedup();
+    let mut counts: HashMap<i64, i64> = HashMap::new();
+    for chunk in keys.chunks(KEYS_PER_QUERY) {
+        let mut stmt = Stmt::new(
+            backend,
+            "SELECT value_key, COUNT(*) AS n FROM observable_index WHERE value_key IN (",
+        );
+        stmt.bind_list(chunk.iter().copied())
+            .sql(") GROUP BY value_key");
+        for row in stmt.query()?.fetch_all(&mut *conn).await? {
+            let what = || "observable count".to_owned();
+            counts.insert(col(&row, "value_key", &what)?, col(&row, "n", &what)?);
+        }
+    }
+    let mut admitted = Vec::with_capacity(keyed.len());
+    let mut overflowing = Vec::new();
+    for (key, at) in keyed {
+        let n = counts.entry(key).or_insert(0);
+        if *n < i64::from(cap) {
+            *n += 1;
+            admitted.push((key, at));
+        } else if overflowing.last() != Some(&key) {
+            overflowing.push(key);
+        }
+    }
+    if !overflowing.is_empty() {
+        let at = now().unix_micros();
+        for chunk in overflowing.chunks(ROWS_PER_INSERT / 2) {
+            let mut stmt = Stmt::new(
+                backend,
+                "INSERT INTO observable_over_correlating (value_key, flagged_at) VALUES ",
+            );
+            for (i, key) in chunk.iter().enumerate() {
+                stmt.sql(if i == 0 { "(" } else { ", (" });
+                stmt.bind(*key).sql(", ").bind(at).sql(")");
+            }
+            stmt.sql(" ON CONFLICT (value_key) DO NOTHING");
+            stmt.query()?.execute(&mut *conn).await?;
+        }
+    }
+    Ok(admitted)
+}
+
+async fn insert_pairs<'a, K>(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    table: &str,
+    pairs: &'a [(K, i64)],
+) -> Result<(), StoreError>
+where
+    K: 'a + Copy + sqlx::Encode<'a, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    for chunk in pairs.chunks(ROWS_PER_INSERT) {
+        let mut stmt = Stmt::new(backend, &format!("INSERT INTO {table} VALUES "));
+        for (i, (key, at)) in chunk.iter().enumerate() {
+            stmt.sql(if i == 0 { "(" } else { ", (" });
+            stmt.bind(*key).sql(", ").bind(*at).sql(")");
+        }
+        stmt.sql(" ON CONFLICT DO NOTHING");
+        stmt.query()?.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+async fn note_prefixes(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    prefixes: &Prefixes,
+) -> Result<(), StoreError> {
+    let pairs: Vec<(i64, i64)> = prefixes
+        .v4
+        .iter()
+        .map(|p| (4, i64::from(*p)))
+        .chain(prefixes.v6.iter().map(|p| (6, i64::from(*p))))
+        .collect();
+    if !pairs.is_empty() {
+        insert_pairs(conn, backend, "observable_prefixes (family, prefix)", &pairs).await?;
+    }
+    Ok(())
+}
+
+/// Removes a deleted version from the index: its keys and references are
+/// read again from its body, so the index needs no reverse lookup.
+pub(crate) async fn unindex(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    date_added: i64,
+    object_type: &str,
+    raw: &str,
+) -> Result<(), StoreError> {
+    let c = contribution(object_type, raw);
+    for o in &c.observables {
+        let mut stmt = Stmt::new(
+            backend,
+            "DELETE FROM observable_index WHERE value_key = ",
+        );
+        stmt.bind(value_key(o)).sql(" AND date_added = ").bind(date_added);
+        stmt.query()?.execute(&mut *conn).await?;
+    }
+    for r in &c.refs {
+        let mut stmt = Stmt::new(backend, "DELETE FROM object_refs WHERE ref = ");
+        stmt.bind(r.as_str()).sql(" AND date_added = ").bind(date_added);
+        stmt.query()?.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_types_that_name_values_or_objects_are_read() {
+        let c = contribution("malware", r#"{"type":"malware","object_refs":["x--1"]}"#);
+        assert!(c.observables.is_empty() && c.refs.is_empty());
+        let c = contribution(
+            "sighting",
+            r#"{"type":"sighting","sighting_of_ref":"indicator--1","observed_data_refs":["observed-data--2"]}"#,
+        );
+        assert_eq!(c.refs, ["indicator--1"]);
+        let c = contribution("ipv4-addr", r#"{"type":"ipv4-addr","value":"198.51.100.7"}"#);
+        assert_eq!(c.observables.len(), 1);
+        let c = contribution("indicator", "not json");
+        assert!(c.observables.is_empty());
+    }
+}
