@@ -5,12 +5,14 @@
 # installed from PyPI at pinned versions. Exports:
 #   VIGIA_PYTHON     the environment's python
 #   VIGIA_MEDALLION  the medallion server script
+#   VIGIA_WARNINGLISTS  MISP's warninglists as pymispwarninglists ships
+#                    them (a directory of <name>/list.json)
 # Idempotent: when the marker file records exactly these pins and the
 # environment's interpreter runs, nothing is installed again.
 #
 # Usage: source scripts/python-env.sh && ensure_python_env
 
-VIGIA_PYTHON_PINS="medallion==3.0.0 taxii2-client==2.3.0 stix2-validator==3.3.1 Flask==3.1.3 Werkzeug==3.1.9 Flask-HTTPAuth==4.8.1 requests==2.34.2"
+VIGIA_PYTHON_PINS="pymispwarninglists==1.7.0 medallion==3.0.0 taxii2-client==2.3.0 stix2-validator==3.3.1 Flask==3.1.3 Werkzeug==3.1.9 Flask-HTTPAuth==4.8.1 requests==2.34.2"
 
 ensure_python_env() {
   local root venv marker
@@ -44,4 +46,10 @@ ensure_python_env() {
   fi
   export VIGIA_PYTHON="$venv/bin/python"
   export VIGIA_MEDALLION="$venv/bin/medallion"
+  VIGIA_WARNINGLISTS=$("$venv/bin/python" -c \
+    'import os, pymispwarninglists as w; print(os.path.join(os.path.dirname(w.__file__), "data", "misp-warninglists", "lists"))') || {
+    echo "ensure_python_env: pymispwarninglists is not importable" >&2
+    return 1
+  }
+  export VIGIA_WARNINGLISTS
 }

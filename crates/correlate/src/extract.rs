@@ -148,9 +148,13 @@ fn from_sco(sco: &Value, out: &mut BTreeSet<Observable>) {
     match kind {
         "ipv4-addr" => string("value").into_iter().for_each(|v| add(Kind::Ipv4, v)),
         "ipv6-addr" => string("value").into_iter().for_each(|v| add(Kind::Ipv6, v)),
-        "domain-name" => string("value").into_iter().for_each(|v| add(Kind::Domain, v)),
+        "domain-name" => string("value")
+            .into_iter()
+            .for_each(|v| add(Kind::Domain, v)),
         "url" => string("value").into_iter().for_each(|v| add(Kind::Url, v)),
-        "email-addr" => string("value").into_iter().for_each(|v| add(Kind::Email, v)),
+        "email-addr" => string("value")
+            .into_iter()
+            .for_each(|v| add(Kind::Email, v)),
         "mac-addr" => string("value").into_iter().for_each(|v| add(Kind::Mac, v)),
         "autonomous-system" => {
             if let Some(n) = sco.get("number").and_then(Value::as_u64) {
@@ -182,7 +186,10 @@ mod tests {
     use super::*;
 
     fn values(object: Value) -> Vec<String> {
-        observables(&object).iter().map(ToString::to_string).collect()
+        observables(&object)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
 
     #[test]
@@ -236,22 +243,29 @@ mod tests {
             "pattern": "[ipv4-addr:value = '1.2.3.4' AND]"}))
         .unwrap();
         assert_eq!(e.position, 32);
-        assert!(pattern_error(&json!({"type": "indicator", "pattern_type": "yara",
+        assert!(
+            pattern_error(&json!({"type": "indicator", "pattern_type": "yara",
             "pattern": "rule {"}))
-        .is_none());
+            .is_none()
+        );
         assert!(pattern_error(&json!({"type": "malware", "pattern": "["})).is_none());
     }
 
     #[test]
     fn scos_and_observed_data_yield_their_values() {
         assert_eq!(
-            values(json!({"type": "file", "hashes": {"MD5": "D41D8CD98F00B204E9800998ECF8427E", "SHA3-256": "ab"}})),
+            values(
+                json!({"type": "file", "hashes": {"MD5": "D41D8CD98F00B204E9800998ECF8427E", "SHA3-256": "ab"}})
+            ),
             ["MD5:d41d8cd98f00b204e9800998ecf8427e"]
         );
         assert_eq!(
             values(json!({"type": "x509-certificate", "serial_number": "01:02",
                 "hashes": {"SHA-1": "A".repeat(40)}})),
-            [format!("SHA-1:{}", "a".repeat(40)), "x509-serial:102".to_owned()]
+            [
+                format!("SHA-1:{}", "a".repeat(40)),
+                "x509-serial:102".to_owned()
+            ]
         );
         assert_eq!(
             values(json!({"type": "observed-data", "objects": {
@@ -259,7 +273,11 @@ mod tests {
                 "1": {"type": "url", "value": "HTTP://Evil.Example/a"},
                 "2": {"type": "autonomous-system", "number": 64500}
             }})),
-            ["ipv4-addr:198.51.100.7", "url:http://evil.example/a", "autonomous-system:64500"]
+            [
+                "ipv4-addr:198.51.100.7",
+                "url:http://evil.example/a",
+                "autonomous-system:64500"
+            ]
         );
         assert!(values(json!({"type": "malware", "name": "x"})).is_empty());
     }

@@ -96,8 +96,14 @@ mod tests {
 
     #[test]
     fn keys_differ_by_kind_and_value_and_agree_on_spelling() {
-        assert_eq!(value_key(&ip("198.51.100.7")), value_key(&ip(" 198.51.100.7/32")));
-        assert_ne!(value_key(&ip("198.51.100.7")), value_key(&ip("198.51.100.8")));
+        assert_eq!(
+            value_key(&ip("198.51.100.7")),
+            value_key(&ip(" 198.51.100.7/32"))
+        );
+        assert_ne!(
+            value_key(&ip("198.51.100.7")),
+            value_key(&ip("198.51.100.8"))
+        );
         let md5 = Observable::new(Kind::Md5, &"a".repeat(32)).unwrap();
         let serial = Observable::new(Kind::X509Serial, &"a".repeat(32)).unwrap();
         assert_ne!(value_key(&md5), value_key(&serial));
@@ -106,7 +112,12 @@ mod tests {
     #[test]
     fn an_address_probes_its_enclosing_networks_present() {
         let mut prefixes = Prefixes::default();
-        for net in ["10.0.0.0/8", "192.0.2.0/24", "2001:db8::/32", "198.51.100.9"] {
+        for net in [
+            "10.0.0.0/8",
+            "192.0.2.0/24",
+            "2001:db8::/32",
+            "198.51.100.9",
+        ] {
             prefixes.note(&ip(net));
         }
         assert_eq!(prefixes.v4, [8, 24]);

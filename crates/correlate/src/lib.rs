@@ -8,13 +8,16 @@
 //!   observed-data; a pattern's parse error.
 //! - [`key`]: 64-bit value keys and the probes for enclosing networks.
 //! - [`warninglist`]: MISP warninglists.
+//! - [`work`]: sightings and analysis claims as STIX objects, summed.
 
 pub mod extract;
 pub mod key;
 pub mod observable;
 pub mod warninglist;
+pub mod work;
 
 pub use extract::{observables, pattern_error};
 pub use key::{probes, value_key, Prefixes, Probe};
 pub use observable::{Kind, Network, Observable, ValueError};
 pub use warninglist::{Exclusions, WarningList, WarningListError};
+pub use work::{Claim, ClaimDraft, ClaimState, Sighting, SightingDraft, SightingSummary};

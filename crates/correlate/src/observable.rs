@@ -284,7 +284,11 @@ impl Network {
     pub fn truncate(self, prefix: u8) -> Network {
         let width = u32::from(self.width());
         let keep = u32::from(prefix).min(width);
-        let full = if width == 128 { u128::MAX } else { (1u128 << width) - 1 };
+        let full = if width == 128 {
+            u128::MAX
+        } else {
+            (1u128 << width) - 1
+        };
         let host_bits = width - keep;
         let host = match host_bits {
             0 => 0,
@@ -329,7 +333,9 @@ fn split_prefix(s: &str, width: u8) -> Result<(&str, u8), &'static str> {
     match s.split_once('/') {
         None => Ok((s, width)),
         Some((addr, len)) => {
-            let len: u8 = len.parse().map_err(|_| "the prefix length is not a number")?;
+            let len: u8 = len
+                .parse()
+                .map_err(|_| "the prefix length is not a number")?;
             if len > width {
                 return Err("the prefix length is longer than the address");
             }
@@ -428,7 +434,10 @@ fn x509_serial(s: &str) -> Result<String, &'static str> {
 }
 
 fn mac(s: &str) -> Result<String, &'static str> {
-    let hex: String = s.chars().filter(|c| !matches!(c, ':' | '-' | '.')).collect();
+    let hex: String = s
+        .chars()
+        .filter(|c| !matches!(c, ':' | '-' | '.'))
+        .collect();
     if hex.len() != 12 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err("not six octets");
     }
@@ -468,8 +477,14 @@ mod tests {
     #[test]
     fn names_are_lower_case_ascii() {
         assert_eq!(norm(Kind::Domain, "Evil.EXAMPLE."), "evil.example");
-        assert_eq!(norm(Kind::Domain, "bücher.example"), "xn--bcher-kva.example");
-        assert_eq!(norm(Kind::Domain, "xn--bcher-kva.example"), "xn--bcher-kva.example");
+        assert_eq!(
+            norm(Kind::Domain, "bücher.example"),
+            "xn--bcher-kva.example"
+        );
+        assert_eq!(
+            norm(Kind::Domain, "xn--bcher-kva.example"),
+            "xn--bcher-kva.example"
+        );
         assert!(Observable::new(Kind::Domain, "evil..example").is_err());
         assert!(Observable::new(Kind::Domain, "evil.example/x").is_err());
         assert_eq!(
@@ -494,7 +509,10 @@ mod tests {
 
     #[test]
     fn hashes_serials_numbers_and_macs() {
-        assert_eq!(norm(Kind::Md5, "D41D8CD98F00B204E9800998ECF8427E"), "d41d8cd98f00b204e9800998ecf8427e");
+        assert_eq!(
+            norm(Kind::Md5, "D41D8CD98F00B204E9800998ECF8427E"),
+            "d41d8cd98f00b204e9800998ecf8427e"
+        );
         assert!(Observable::new(Kind::Sha1, "d41d8cd98f00b204e9800998ecf8427e").is_err());
         assert_eq!(norm(Kind::AutonomousSystem, "AS64500"), "64500");
         assert_eq!(norm(Kind::AutonomousSystem, "64500"), "64500");
@@ -530,7 +548,10 @@ mod tests {
         assert!(n("2001:db8::/32").contains(n("2001:db8:1::5")));
         assert!(!n("2001:db8::/32").contains(n("10.0.0.1")));
         assert_eq!(n("10.200.3.4").truncate(8).observable().value, "10.0.0.0/8");
-        assert_eq!(n("2001:db8:1::5").truncate(48).observable().value, "2001:db8:1::/48");
+        assert_eq!(
+            n("2001:db8:1::5").truncate(48).observable().value,
+            "2001:db8:1::/48"
+        );
     }
 
     #[test]

@@ -186,7 +186,8 @@ fn cidr_ranges(list: &[String]) -> Entries {
     let mut v4 = Vec::new();
     let mut v6 = Vec::new();
     for entry in list {
-        let parsed = Observable::new(Kind::Ipv4, entry).or_else(|_| Observable::new(Kind::Ipv6, entry));
+        let parsed =
+            Observable::new(Kind::Ipv4, entry).or_else(|_| Observable::new(Kind::Ipv6, entry));
         if let Some(n) = parsed.ok().and_then(|o| o.network()) {
             let list = if n.v6 { &mut v6 } else { &mut v4 };
             list.push(range(n));
@@ -225,8 +226,13 @@ fn kinds_of(attributes: &[String]) -> Option<Vec<Kind>> {
             "domain|ip" => &[Kind::Domain, Kind::Ipv4, Kind::Ipv6],
             "domain" | "hostname" | "hostname|port" => &[Kind::Domain],
             "url" | "uri" | "link" => &[Kind::Url],
-            "email" | "email-src" | "email-dst" | "target-email" | "whois-registrant-email"
-            | "dns-soa-email" | "email-reply-to" => &[Kind::Email],
+            "email"
+            | "email-src"
+            | "email-dst"
+            | "target-email"
+            | "whois-registrant-email"
+            | "dns-soa-email"
+            | "email-reply-to" => &[Kind::Email],
             "md5" | "filename|md5" | "x509-fingerprint-md5" => &[Kind::Md5],
             "sha1" | "filename|sha1" | "x509-fingerprint-sha1" => &[Kind::Sha1],
             "sha256" | "filename|sha256" | "x509-fingerprint-sha256" => &[Kind::Sha256],
@@ -282,21 +288,28 @@ mod tests {
 
     #[test]
     fn cidr_lists_hold_addresses_and_networks_inside_them() {
-        let l = list(r#"{"name": "RFC 1918", "type": "cidr", "list": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fd00::/8"],
-            "matching_attributes": ["ip-src", "ip-dst"]}"#);
+        let l = list(
+            r#"{"name": "RFC 1918", "type": "cidr", "list": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fd00::/8"],
+            "matching_attributes": ["ip-src", "ip-dst"]}"#,
+        );
         assert!(l.matches(&o("10.9.8.7")));
         assert!(l.matches(&o("172.31.255.255")));
         assert!(!l.matches(&o("172.32.0.0")));
         assert!(l.matches(&o("192.168.4.0/24")));
-        assert!(!l.matches(&o("192.0.0.0/8")), "wider than the list's network");
+        assert!(
+            !l.matches(&o("192.0.0.0/8")),
+            "wider than the list's network"
+        );
         assert!(l.matches(&o("fd12::1")));
         assert!(!l.matches(&o("evil.example")));
     }
 
     #[test]
     fn hostname_lists_hold_subdomains_and_url_hosts() {
-        let l = list(r#"{"name": "Google", "type": "hostname", "list": ["google.com", ".gstatic.com"],
-            "matching_attributes": ["domain", "hostname", "url"]}"#);
+        let l = list(
+            r#"{"name": "Google", "type": "hostname", "list": ["google.com", ".gstatic.com"],
+            "matching_attributes": ["domain", "hostname", "url"]}"#,
+        );
         assert!(l.matches(&o("google.com")));
         assert!(l.matches(&o("mail.GOOGLE.com")));
         assert!(l.matches(&o("https://fonts.gstatic.com/x")));
@@ -306,22 +319,33 @@ mod tests {
 
     #[test]
     fn string_substring_and_regex_lists() {
-        let s = list(r#"{"name": "Empty hashes", "type": "string", "list": ["D41D8CD98F00B204E9800998ECF8427E"]}"#);
+        let s = list(
+            r#"{"name": "Empty hashes", "type": "string", "list": ["D41D8CD98F00B204E9800998ECF8427E"]}"#,
+        );
         assert!(s.matches(&o("d41d8cd98f00b204e9800998ecf8427e")));
-        let sub = list(r#"{"name": "Disposable", "type": "substring", "list": ["mailinator.com"],
-            "matching_attributes": ["email-src"]}"#);
+        let sub = list(
+            r#"{"name": "Disposable", "type": "substring", "list": ["mailinator.com"],
+            "matching_attributes": ["email-src"]}"#,
+        );
         assert!(sub.matches(&o("x@mailinator.com")));
-        assert!(!sub.matches(&o("mailinator.com")), "a domain is not an e-mail address");
-        let re = list(r#"{"name": "Contacts", "type": "regex", "list": ["/^(security|abuse)\\@.*$/i"],
-            "matching_attributes": ["email-dst"]}"#);
+        assert!(
+            !sub.matches(&o("mailinator.com")),
+            "a domain is not an e-mail address"
+        );
+        let re = list(
+            r#"{"name": "Contacts", "type": "regex", "list": ["/^(security|abuse)\\@.*$/i"],
+            "matching_attributes": ["email-dst"]}"#,
+        );
         assert!(re.matches(&o("abuse@cert.example")));
         assert!(!re.matches(&o("alice@cert.example")));
     }
 
     #[test]
     fn lists_for_other_attribute_types_never_match() {
-        let l = list(r#"{"name": "Phones", "type": "string", "list": ["evil.example"],
-            "matching_attributes": ["phone-number"]}"#);
+        let l = list(
+            r#"{"name": "Phones", "type": "string", "list": ["evil.example"],
+            "matching_attributes": ["phone-number"]}"#,
+        );
         assert!(!l.matches(&o("evil.example")));
     }
 
@@ -329,7 +353,8 @@ mod tests {
     fn bad_lists_are_refused_with_their_name() {
         let e = WarningList::from_json("x/list.json", "{}").unwrap_err();
         assert!(e.to_string().contains("x/list.json"), "{e}");
-        let e = WarningList::from_json("f", r#"{"name": "N", "type": "fuzzy", "list": []}"#).unwrap_err();
+        let e = WarningList::from_json("f", r#"{"name": "N", "type": "fuzzy", "list": []}"#)
+            .unwrap_err();
         assert!(e.to_string().contains("fuzzy"), "{e}");
     }
 

@@ -158,7 +158,9 @@ impl Store {
             );
             stmt.bind_list(chunk.iter().copied()).sql(")");
             for row in stmt.query()?.fetch_all(&self.pool).await? {
-                out.insert(col::<i64>(&row, "value_key", &|| "over-correlating key".into())?);
+                out.insert(col::<i64>(&row, "value_key", &|| {
+                    "over-correlating key".into()
+                })?);
             }
         }
         Ok(out)
@@ -300,7 +302,13 @@ pub(crate) async fn index(
     }
     if !keyed.is_empty() {
         let admitted = within_cap(conn, backend, keyed, cap).await?;
-        insert_pairs(conn, backend, "observable_index (value_key, date_added)", &admitted).await?;
+        insert_pairs(
+            conn,
+            backend,
+            "observable_index (value_key, date_added)",
+            &admitted,
+        )
+        .await?;
         note_prefixes(conn, backend, &prefixes).await?;
     }
     if !refs.is_empty() {
@@ -396,7 +404,13 @@ async fn note_prefixes(
         .chain(prefixes.v6.iter().map(|p| (6, i64::from(*p))))
         .collect();
     if !pairs.is_empty() {
-        insert_pairs(conn, backend, "observable_prefixes (family, prefix)", &pairs).await?;
+        insert_pairs(
+            conn,
+            backend,
+            "observable_prefixes (family, prefix)",
+            &pairs,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -412,16 +426,17 @@ pub(crate) async fn unindex(
 ) -> Result<(), StoreError> {
     let c = contribution(object_type, raw);
     for o in &c.observables {
-        let mut stmt = Stmt::new(
-            backend,
-            "DELETE FROM observable_index WHERE value_key = ",
-        );
-        stmt.bind(value_key(o)).sql(" AND date_added = ").bind(date_added);
+        let mut stmt = Stmt::new(backend, "DELETE FROM observable_index WHERE value_key = ");
+        stmt.bind(value_key(o))
+            .sql(" AND date_added = ")
+            .bind(date_added);
         stmt.query()?.execute(&mut *conn).await?;
     }
     for r in &c.refs {
         let mut stmt = Stmt::new(backend, "DELETE FROM object_refs WHERE ref = ");
-        stmt.bind(r.as_str()).sql(" AND date_added = ").bind(date_added);
+        stmt.bind(r.as_str())
+            .sql(" AND date_added = ")
+            .bind(date_added);
         stmt.query()?.execute(&mut *conn).await?;
     }
     Ok(())
@@ -440,7 +455,10 @@ mod tests {
             r#"{"type":"sighting","sighting_of_ref":"indicator--1","observed_data_refs":["observed-data--2"]}"#,
         );
         assert_eq!(c.refs, ["indicator--1"]);
-        let c = contribution("ipv4-addr", r#"{"type":"ipv4-addr","value":"198.51.100.7"}"#);
+        let c = contribution(
+            "ipv4-addr",
+            r#"{"type":"ipv4-addr","value":"198.51.100.7"}"#,
+        );
         assert_eq!(c.observables.len(), 1);
         let c = contribution("indicator", "not json");
         assert!(c.observables.is_empty());

@@ -89,9 +89,7 @@ impl Store {
             pool,
             backend,
             inserted: Arc::default(),
-            correlation_cap: Arc::new(AtomicU32::new(
-                crate::correlation::DEFAULT_CORRELATION_CAP,
-            )),
+            correlation_cap: Arc::new(AtomicU32::new(crate::correlation::DEFAULT_CORRELATION_CAP)),
         })
     }
 

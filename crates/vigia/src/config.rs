@@ -71,6 +71,71 @@ pub(crate) struct Config {
     /// `[console]`: second factor and lockout.
     #[serde(default)]
     pub(crate) console: vigia_web::ConsoleSettings,
+    /// `[correlation]`: the cap per value and the warninglists.
+    #[serde(default)]
+    pub(crate) correlation: CorrelationConfig,
+}
+
+/// `[correlation]`: how observable values are correlated.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct CorrelationConfig {
+    /// Objects indexed under one value before it is flagged as
+    /// over-correlating and indexed no further.
+    pub(crate) cap: u32,
+    /// A directory of MISP warninglists: `<name>/list.json` files, as in
+    /// MISP/misp-warninglists' `lists` or pymispwarninglists' data.
+    pub(crate) warninglists: Option<PathBuf>,
+    /// Only these lists (directory names) from `warninglists`; all when
+    /// empty.
+    pub(crate) lists: Vec<String>,
+}
+
+impl Default for CorrelationConfig {
+    fn default() -> Self {
+        Self {
+            cap: vigia_store::DEFAULT_CORRELATION_CAP,
+            warninglists: None,
+            lists: Vec::new(),
+        }
+    }
+}
+
+impl CorrelationConfig {
+    /// Reads the configured warninglists. A list that cannot be read or
+    /// parsed stops the node with its path: an operator who named lists
+    /// expects them applied.
+    pub(crate) fn exclusions(&self) -> anyhow::Result<vigia_correlate::Exclusions> {
+        let Some(dir) = &self.warninglists else {
+            return Ok(vigia_correlate::Exclusions::default());
+        };
+        let mut names: Vec<String> = if self.lists.is_empty() {
+            std::fs::read_dir(dir)
+                .with_context(|| {
+                    format!(
+                        "key `correlation.warninglists`: cannot read {}",
+                        dir.display()
+                    )
+                })?
+                .filter_map(Result::ok)
+                .filter(|e| e.path().join("list.json").is_file())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        } else {
+            self.lists.clone()
+        };
+        names.sort();
+        let mut lists = Vec::with_capacity(names.len());
+        for name in names {
+            let path = dir.join(&name).join("list.json");
+            let json = std::fs::read_to_string(&path).with_context(|| {
+                format!("key `correlation.lists`: cannot read {}", path.display())
+            })?;
+            let source = path.display().to_string();
+            lists.push(vigia_correlate::WarningList::from_json(&source, &json)?);
+        }
+        Ok(vigia_correlate::Exclusions::new(lists))
+    }
 }
 
 /// `[federation]`: how this node exchanges objects with its peers.

@@ -52,7 +52,7 @@ fn writer(caller: &Caller) -> AppResult<TeamId> {
     Ok(caller.require_authenticated()?.clone())
 }
 
-async fn resolve_team(state: &AppState, to: &str) -> AppResult<TeamId> {
+pub(crate) async fn resolve_team(state: &AppState, to: &str) -> AppResult<TeamId> {
     let to = to.trim();
     let teams = state.store.list_teams().await?;
     teams

@@ -21,6 +21,7 @@ mod console;
 pub use console::ConsoleSettings;
 mod assistance;
 mod awareness;
+mod correlation;
 pub mod credentials;
 pub mod directory;
 pub mod error;
@@ -150,6 +151,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/assistance/{id}", get(assistance::get))
         .route("/assistance/{id}/state", post(assistance::step))
+        .route("/lookup", post(correlation::lookup))
+        .route("/objects/{id}/related", get(correlation::related))
+        .route("/sightings", post(correlation::create_sighting))
+        .route("/claims", post(correlation::create_claim))
+        .route("/claims/{id}", post(correlation::close_claim_route))
         .route("/awareness", get(awareness::list))
         .route(
             "/awareness/{slug}/{lang}",

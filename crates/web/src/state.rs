@@ -77,6 +77,9 @@ pub struct AppState {
     pub report_throttle: Arc<crate::throttle::LoginThrottle>,
     /// The CSAF provider's OpenPGP key, read or made on first use.
     pub csaf_key: Arc<tokio::sync::OnceCell<vigia_csaf::OpenPgpKey>>,
+    /// Well-known benign values (MISP warninglists), shown as such in
+    /// lookups instead of as correlations.
+    pub exclusions: Arc<vigia_correlate::Exclusions>,
 }
 
 impl AppState {
@@ -114,6 +117,7 @@ impl AppState {
                 std::time::Duration::from_secs(600),
             )),
             csaf_key: Arc::default(),
+            exclusions: Arc::default(),
         })
     }
 

@@ -66,11 +66,18 @@ async fn values_are_found_through_patterns_scos_and_networks(db: &TestDb) {
     store_green(
         store,
         vec![
-            indicator(1, CREATED, "[ipv4-addr:value = '198.51.100.7'] OR [domain-name:value = 'Evil.Example']"),
+            indicator(
+                1,
+                CREATED,
+                "[ipv4-addr:value = '198.51.100.7'] OR [domain-name:value = 'Evil.Example']",
+            ),
             indicator(2, CREATED, "[ipv4-addr:value ISSUBSET '198.51.100.0/24']"),
             indicator(3, CREATED, "[ipv4-addr:value = '10.0.0.0/8']"),
-            parse(&json!({"type": "domain-name", "spec_version": "2.1", "id": sco_id,
-                "value": "evil.example."}).to_string()),
+            parse(
+                &json!({"type": "domain-name", "spec_version": "2.1", "id": sco_id,
+                "value": "evil.example."})
+                .to_string(),
+            ),
         ],
     )
     .await;
@@ -83,7 +90,10 @@ async fn values_are_found_through_patterns_scos_and_networks(db: &TestDb) {
     );
     assert_eq!(
         lookup(store, "EVIL.example", None).await,
-        [(sco_id, "evil.example".to_owned()), (indicator_id(1), "evil.example".to_owned())]
+        [
+            (sco_id, "evil.example".to_owned()),
+            (indicator_id(1), "evil.example".to_owned())
+        ]
     );
     assert_eq!(
         lookup(store, "10.20.30.40", None).await,
@@ -100,15 +110,28 @@ async fn only_latest_unrevoked_versions_match(db: &TestDb) {
         store,
         vec![
             indicator(1, CREATED, "[ipv4-addr:value = '192.0.2.1']"),
-            indicator(1, "2024-02-01T00:00:00.000Z", "[ipv4-addr:value = '192.0.2.2']"),
+            indicator(
+                1,
+                "2024-02-01T00:00:00.000Z",
+                "[ipv4-addr:value = '192.0.2.2']",
+            ),
         ],
     )
     .await;
-    assert!(lookup(store, "192.0.2.1", None).await.is_empty(), "superseded");
+    assert!(
+        lookup(store, "192.0.2.1", None).await.is_empty(),
+        "superseded"
+    );
     assert_eq!(lookup(store, "192.0.2.2", None).await.len(), 1);
-    let mut revoked: serde_json::Value =
-        serde_json::from_str(indicator(1, "2024-03-01T00:00:00.000Z", "[ipv4-addr:value = '192.0.2.2']").raw())
-            .unwrap();
+    let mut revoked: serde_json::Value = serde_json::from_str(
+        indicator(
+            1,
+            "2024-03-01T00:00:00.000Z",
+            "[ipv4-addr:value = '192.0.2.2']",
+        )
+        .raw(),
+    )
+    .unwrap();
     revoked["revoked"] = json!(true);
     store_green(store, vec![parse(&revoked.to_string())]).await;
     assert!(lookup(store, "192.0.2.2", None).await.is_empty(), "revoked");
@@ -126,7 +149,15 @@ async fn a_value_past_the_cap_is_flagged_not_indexed(db: &TestDb) {
     )
     .await;
     for n in 3..=5 {
-        store_green(store, vec![indicator(n, CREATED, "[domain-name:value = 'common.example']")]).await;
+        store_green(
+            store,
+            vec![indicator(
+                n,
+                CREATED,
+                "[domain-name:value = 'common.example']",
+            )],
+        )
+        .await;
     }
     assert_eq!(lookup(store, "common.example", None).await.len(), 3);
     let key = value_key(&Observable::infer("common.example").unwrap());
@@ -139,8 +170,16 @@ async fn a_value_past_the_cap_is_flagged_not_indexed(db: &TestDb) {
 
 async fn access_keys_narrow_matches(db: &TestDb) {
     let store = &db.store;
-    let a = Item::new(indicator(1, CREATED, "[ipv4-addr:value = '192.0.2.9']"), Tlp::Red, Some(TEAM_A));
-    let b = Item::new(indicator(2, CREATED, "[ipv4-addr:value = '192.0.2.9']"), Tlp::Amber, Some(TEAM_B));
+    let a = Item::new(
+        indicator(1, CREATED, "[ipv4-addr:value = '192.0.2.9']"),
+        Tlp::Red,
+        Some(TEAM_A),
+    );
+    let b = Item::new(
+        indicator(2, CREATED, "[ipv4-addr:value = '192.0.2.9']"),
+        Tlp::Amber,
+        Some(TEAM_B),
+    );
     store.insert_objects(&batch(&[a, b])).await.unwrap();
     let b_keys = vec![format!("team:{TEAM_B}")];
     assert_eq!(
@@ -166,7 +205,11 @@ async fn references_lead_back_to_sightings_and_notes(db: &TestDb) {
     );
     store_green(
         store,
-        vec![indicator(1, CREATED, "[ipv4-addr:value = '192.0.2.1']"), sighting, note],
+        vec![
+            indicator(1, CREATED, "[ipv4-addr:value = '192.0.2.1']"),
+            sighting,
+            note,
+        ],
     )
     .await;
     let all = store
@@ -189,7 +232,11 @@ async fn references_lead_back_to_sightings_and_notes(db: &TestDb) {
 
 async fn deleted_versions_leave_the_correlation_index(db: &TestDb) {
     let store = &db.store;
-    store_green(store, vec![indicator(1, CREATED, "[ipv4-addr:value = '192.0.2.77']")]).await;
+    store_green(
+        store,
+        vec![indicator(1, CREATED, "[ipv4-addr:value = '192.0.2.77']")],
+    )
+    .await;
     assert_eq!(lookup(store, "192.0.2.77", None).await.len(), 1);
     let id = StixId::parse(&indicator_id(1)).unwrap();
     let versions = store.object_versions(&id).await.unwrap();

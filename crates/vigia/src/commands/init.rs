@@ -79,6 +79,7 @@ async fn create_node(
         watch: vigia_notify::WatchSettings::default(),
         directory: Default::default(),
         console: Default::default(),
+        correlation: Default::default(),
     };
     let url = args
         .database_url

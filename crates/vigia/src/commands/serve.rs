@@ -87,6 +87,16 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut state = AppState::new(store.clone(), node, limits, metrics, taxii)?
         .with_directory(config.directory.clone())
         .with_console(config.console.clone());
+    store.set_correlation_cap(config.correlation.cap);
+    let exclusions = config.correlation.exclusions()?;
+    if !exclusions.lists().is_empty() {
+        tracing::info!(
+            lists = exclusions.lists().len(),
+            entries = exclusions.lists().iter().map(|l| l.len()).sum::<usize>(),
+            "warninglists loaded"
+        );
+    }
+    state.exclusions = std::sync::Arc::new(exclusions);
     let mut workers = tokio::task::JoinSet::new();
     let key = std::sync::Arc::new(key);
     if config.federation.enabled {

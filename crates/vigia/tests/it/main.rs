@@ -9,6 +9,7 @@ mod audit;
 mod browser;
 mod cli;
 mod console;
+mod correlation;
 mod csaf;
 mod demo;
 mod directory;
