@@ -132,9 +132,11 @@ impl Store {
             );
             stmt.bind_list(chunk.iter().copied()).sql(")");
             if let Some(access) = access_keys {
+                // Per candidate, a probe of (key, date_added) for each
+                // access key: never a scan of everything a key opens.
                 stmt.sql(
-                    " AND i.date_added IN (SELECT date_added FROM object_access \
-                     WHERE access_key IN (",
+                    " AND EXISTS (SELECT 1 FROM object_access a \
+                     WHERE a.date_added = i.date_added AND a.access_key IN (",
                 )
                 .bind_list(access.iter().map(String::as_str))
                 .sql("))");
@@ -196,7 +198,8 @@ impl Store {
         }
         if let Some(access) = access_keys {
             stmt.sql(
-                " AND o.date_added IN (SELECT date_added FROM object_access WHERE access_key IN (",
+                " AND EXISTS (SELECT 1 FROM object_access a \
+                 WHERE a.date_added = o.date_added AND a.access_key IN (",
             )
             .bind_list(access.iter().map(String::as_str))
             .sql("))");

@@ -79,6 +79,11 @@ pub(crate) enum Command {
     /// The coverage gap report: states without a national point of contact
     /// or CSIRT, uncovered sectors, and redundancy.
     Coverage(CoverageArgs),
+    /// Look up observable values (addresses, networks, domains, URLs,
+    /// e-mail addresses, hashes, AS numbers, MAC addresses) across every
+    /// object the token may see on a node: where each was seen, by which
+    /// teams and when, sightings, and warninglist hits.
+    Lookup(LookupArgs),
     /// Each team's score against the minimum standards and the seven trust
     /// attributes.
     Standards {
@@ -98,6 +103,32 @@ pub(crate) enum Command {
     /// completion, and confirmation into the directory.
     #[command(subcommand)]
     Census(CensusCommand),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct LookupArgs {
+    /// One value per line (`-` for standard input); blank lines and lines
+    /// starting with `#` are skipped. A line `TYPE VALUE` names the type,
+    /// e.g. `x509-serial 01:ab:cd`.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    /// The node's base URL; default: the public URL of the node in
+    /// --data-dir.
+    #[arg(long, value_name = "URL")]
+    pub(crate) url: Option<String>,
+    /// The node's data directory, to find its URL.
+    #[arg(long, env = "VIGIA_DATA_DIR", value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// A bearer token of the node (`vigia token create`); the answer is
+    /// what this token may see.
+    #[arg(long, env = "VIGIA_TOKEN", hide_env_values = true)]
+    pub(crate) token: String,
+    /// Print the node's JSON answer instead of a table.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Print only values that were found or are on a warninglist.
+    #[arg(long)]
+    pub(crate) found_only: bool,
 }
 
 #[derive(Subcommand, Debug)]

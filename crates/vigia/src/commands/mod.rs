@@ -6,6 +6,7 @@ mod demo;
 mod directory;
 pub(crate) mod federation;
 mod init;
+mod lookup;
 pub(crate) mod serve;
 mod taxii;
 pub(crate) mod watch;
@@ -175,6 +176,10 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             match cmd {
                 crate::cli::CsafCommand::Import(args) => csaf::import(args).await,
             }
+        }
+        Command::Lookup(args) => {
+            telemetry::init_logs(LogFormat::Text, "warn");
+            lookup::lookup(args).await
         }
         Command::Coverage(args) => {
             telemetry::init_logs(LogFormat::Text, "warn");

@@ -6,6 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::federation_net::{eventually, net_node_full, note, note_id, peer, publish, NetNode};
+use crate::helpers::{run, stderr, stdout};
 
 fn warninglists_toml() -> String {
     let dir = std::env::var("VIGIA_WARNINGLISTS").unwrap_or_else(|_| {
@@ -166,6 +167,17 @@ fn correlation_sightings_and_claims_across_three_nodes() {
     assert!(!serde_json::to_string(&at_a)
         .unwrap()
         .contains(&indicator_id(2)));
+    // The same from the command line, with A's token.
+    let file = a.init.dir.path().join("values.txt");
+    std::fs::write(&file, "# from a feed\n203.0.113.5\nevil.example\n192.0.2.200\n").unwrap();
+    let out = run(&["lookup", file.to_str().unwrap(), "--url", &a.url, "--token", &ta]);
+    let table = stdout(&out);
+    assert!(out.status.success(), "{table}{}", stderr(&out));
+    assert!(
+        table.lines().any(|l| l.starts_with("203.0.113.5\tipv4-addr\t2\t")),
+        "{table}"
+    );
+    assert!(stderr(&out).contains("2 of 3 value(s) found"), "{}", stderr(&out));
     // B's admin, the RED recipient, sees all three.
     let at_b = lookup(&b, &tb, json!(["203.0.113.5"]));
     assert_eq!(
