@@ -13,8 +13,12 @@
 //!
 //! ```text
 //! cargo bench -p vigia-store --bench correlation -- [--values N] [--backend sqlite|postgres]
-//!     [--rounds R] [--keep]
+//!     [--rounds R] [--keep] [--reuse DIR]
 //! ```
+//!
+//! `--keep` leaves the SQLite database and the sample of stored values in
+//! a directory; `--reuse DIR` measures on it again without loading (the
+//! ingest measurement then adds to it).
 //!
 //! Defaults: 10,000,000 values, SQLite, 30 lookup rounds. Data are
 //! deterministic (SplitMix64) and their generation is not timed. Without
@@ -52,6 +56,7 @@ struct Options {
     postgres: bool,
     rounds: usize,
     keep: bool,
+    reuse: Option<PathBuf>,
     smoke: bool,
 }
 
@@ -63,6 +68,7 @@ fn options() -> Result<Options, BoxError> {
         postgres: false,
         rounds: if smoke { 2 } else { 30 },
         keep: false,
+        reuse: None,
         smoke,
     };
     let mut it = args.iter();
@@ -80,6 +86,7 @@ fn options() -> Result<Options, BoxError> {
                 }
             }
             "--keep" => o.keep = true,
+            "--reuse" => o.reuse = Some(PathBuf::from(value()?)),
             other if other.starts_with('-') => return Err(format!("unknown option {other}").into()),
             _ => {}
         }
@@ -104,7 +111,9 @@ impl Rng {
     }
 
     fn hex(&mut self, bytes: usize) -> String {
-        (0..bytes).map(|_| format!("{:02x}", self.next() as u8)).collect()
+        (0..bytes)
+            .map(|_| format!("{:02x}", self.next() as u8))
+            .collect()
     }
 
     fn uuid(&mut self) -> String {
@@ -115,7 +124,9 @@ impl Rng {
     }
 }
 
-const TLDS: &[&str] = &["com", "net", "org", "example", "info", "br", "mx", "co", "pa", "cr"];
+const TLDS: &[&str] = &[
+    "com", "net", "org", "example", "info", "br", "mx", "co", "pa", "cr",
+];
 const WORDS: &[&str] = &[
     "secure", "login", "update", "bank", "mail", "cdn", "portal", "pay", "cloud", "files",
 ];
@@ -123,7 +134,7 @@ const WORDS: &[&str] = &[
 /// One value as a pattern comparison, and its normal form (what the
 /// index stands for). Mix: IPv4 25%, IPv4 networks 4%, IPv6 4%, IPv6
 /// networks 1%, domains 25%, URLs 15%, e-mail 5%, MD5 7%, SHA-1 4%,
-/// SHA-256 8%, AS 1%, MAC 1%.
+/// SHA-256 8%, AS 1%, MAC 1%. Network prefixes follow `IPV4_PREFIXES`.
 fn value(rng: &mut Rng) -> (String, Observable) {
     let domain = |rng: &mut Rng| {
         format!(
@@ -135,34 +146,47 @@ fn value(rng: &mut Rng) -> (String, Observable) {
     };
     let roll = rng.below(100);
     let (path, text) = match roll {
-        0..=24 => ("ipv4-addr:value =", std::net::Ipv4Addr::from(rng.next() as u32).to_string()),
-        25..=28 => {
-            let len = [8u8, 12, 16, 20, 22, 24, 28][rng.below(7) as usize];
-            let addr = std::net::Ipv4Addr::from(rng.next() as u32);
-            ("ipv4-addr:value ISSUBSET", format!("{addr}/{len}"))
-        }
+        0..=24 => (
+            "ipv4-addr:value =",
+            std::net::Ipv4Addr::from(rng.next() as u32).to_string(),
+        ),
+        25..=28 => ("ipv4-addr:value ISSUBSET", ipv4_network(rng)),
         29..=32 => (
             "ipv6-addr:value =",
-            std::net::Ipv6Addr::from((0x2001_0db8u128 << 96) | u128::from(rng.next())).to_string(),
+            std::net::Ipv6Addr::from(ipv6_head(rng) | u128::from(rng.next())).to_string(),
         ),
         33 => {
-            let len = [32u8, 48, 64][rng.below(3) as usize];
-            let addr = std::net::Ipv6Addr::from((0x2001_0db8u128 << 96) | (u128::from(rng.next()) << 32));
+            let len = [32u8, 48, 48, 64, 64][rng.below(5) as usize];
+            let addr = std::net::Ipv6Addr::from(ipv6_head(rng) | (u128::from(rng.next()) << 64));
             ("ipv6-addr:value ISSUBSET", format!("{addr}/{len}"))
         }
         34..=58 => ("domain-name:value =", domain(rng)),
         59..=73 => (
             "url:value =",
-            format!("https://{}/{}/{}.php", domain(rng), WORDS[rng.below(10) as usize], rng.below(1_000_000)),
+            format!(
+                "https://{}/{}/{}.php",
+                domain(rng),
+                WORDS[rng.below(10) as usize],
+                rng.below(1_000_000)
+            ),
         ),
-        74..=78 => ("email-addr:value =", format!("user{}@{}", rng.below(1_000_000), domain(rng))),
+        74..=78 => (
+            "email-addr:value =",
+            format!("user{}@{}", rng.below(1_000_000), domain(rng)),
+        ),
         79..=85 => ("file:hashes.MD5 =", rng.hex(16)),
         86..=89 => ("file:hashes.'SHA-1' =", rng.hex(20)),
         90..=97 => ("file:hashes.'SHA-256' =", rng.hex(32)),
-        98 => ("autonomous-system:number =", (rng.below(400_000) + 1).to_string()),
+        98 => (
+            "autonomous-system:number =",
+            (rng.below(400_000) + 1).to_string(),
+        ),
         _ => ("mac-addr:value =", {
             let h = rng.hex(6);
-            (0..6).map(|i| &h[i * 2..i * 2 + 2]).collect::<Vec<_>>().join(":")
+            (0..6)
+                .map(|i| &h[i * 2..i * 2 + 2])
+                .collect::<Vec<_>>()
+                .join(":")
         }),
     };
     let literal = if path.starts_with("autonomous-system") {
@@ -177,6 +201,50 @@ fn value(rng: &mut Rng) -> (String, Observable) {
     .pop()
     .expect("generated values normalise");
     (pattern, observable)
+}
+
+/// Prefix lengths of IPv4 network indicators as block lists have them:
+/// mostly /24, some /16 to /23, a few shorter, weights in percent.
+const IPV4_PREFIXES: &[(u8, u64)] = &[
+    (24, 55),
+    (23, 5),
+    (22, 10),
+    (21, 5),
+    (20, 6),
+    (19, 3),
+    (18, 2),
+    (17, 2),
+    (16, 8),
+    (15, 1),
+    (14, 1),
+    (13, 1),
+];
+/// The broad networks that do appear, over and over: special-use space.
+const BOGONS: &[&str] = &[
+    "0.0.0.0/8",
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+];
+
+fn ipv4_network(rng: &mut Rng) -> String {
+    let mut roll = rng.below(100);
+    for &(len, weight) in IPV4_PREFIXES {
+        if roll < weight {
+            let addr = std::net::Ipv4Addr::from(rng.next() as u32);
+            return format!("{addr}/{len}");
+        }
+        roll -= weight;
+    }
+    BOGONS[rng.below(BOGONS.len() as u64) as usize].to_owned()
+}
+
+/// A global unicast /32 (2000::/4 and up).
+fn ipv6_head(rng: &mut Rng) -> u128 {
+    u128::from(0x2000_0000u32 | (rng.next() as u32 & 0x0fff_ffff)) << 96
 }
 
 fn indicator(rng: &mut Rng, comparisons: &[String], pattern_type: &str) -> Value {
@@ -201,7 +269,12 @@ struct Loaded {
 
 /// Stores `n` values in indicators of 20, 95% TLP:GREEN from team A and
 /// 5% TLP:AMBER for team C only; 1% of indicators get a sighting.
-async fn load(store: &Store, schemas: &SchemaSet, n: usize, rng: &mut Rng) -> Result<Loaded, BoxError> {
+async fn load(
+    store: &Store,
+    schemas: &SchemaSet,
+    n: usize,
+    rng: &mut Rng,
+) -> Result<Loaded, BoxError> {
     let mut raw_value_bytes = 0u64;
     let mut sample = Vec::with_capacity(SAMPLE);
     let mut seen = 0usize;
@@ -271,7 +344,10 @@ async fn load(store: &Store, schemas: &SchemaSet, n: usize, rng: &mut Rng) -> Re
         store.insert_objects(&batch).await?;
         busy += t.elapsed();
         if last_report.elapsed() > Duration::from_secs(30) {
-            eprintln!("  … {generated} values stored ({:.0} values/s in inserts)", generated as f64 / busy.as_secs_f64());
+            eprintln!(
+                "  … {generated} values stored ({:.0} values/s in inserts)",
+                generated as f64 / busy.as_secs_f64()
+            );
             last_report = Instant::now();
         }
     }
@@ -283,22 +359,45 @@ async fn load(store: &Store, schemas: &SchemaSet, n: usize, rng: &mut Rng) -> Re
     })
 }
 
+/// Time spent per stage of a lookup.
+#[derive(Default, Clone, Copy)]
+struct Stages {
+    prepare: Duration,
+    matches: Duration,
+    sightings: Duration,
+}
+
 /// A lookup as the API runs it, minus JSON: the number of values found.
-async fn lookup(store: &Store, viewer: &Viewer, values: &[String]) -> Result<usize, BoxError> {
+async fn lookup(
+    store: &Store,
+    viewer: &Viewer,
+    values: &[String],
+    stages: &mut Stages,
+) -> Result<usize, BoxError> {
+    let t = Instant::now();
     let community = store.community().await?;
     let access = viewer_keys(viewer, &community);
-    let observables: Vec<Observable> = values.iter().filter_map(|v| Observable::infer(v).ok()).collect();
+    let observables: Vec<Observable> = values
+        .iter()
+        .filter_map(|v| Observable::infer(v).ok())
+        .collect();
     let prefixes = store.observable_prefixes().await?;
-    let probed: Vec<Vec<vigia_correlate::Probe>> = observables.iter().map(|o| probes(o, &prefixes)).collect();
+    let probed: Vec<Vec<vigia_correlate::Probe>> =
+        observables.iter().map(|o| probes(o, &prefixes)).collect();
     let keys: Vec<i64> = probed.iter().flatten().map(|p| p.key).collect();
-    let matches: Vec<_> = store
-        .observable_matches(&keys, Some(&access))
-        .await?
+    stages.prepare += t.elapsed();
+    let t = Instant::now();
+    let own: Vec<i64> = observables.iter().map(value_key).collect();
+    let narrow = std::env::var_os("VIGIA_BENCH_NO_ACCESS_KEYS").is_none();
+    let (candidates, _flagged) = store
+        .lookup_candidates(&keys, &own, narrow.then_some(access.as_slice()), 20)
+        .await?;
+    let matches: Vec<_> = candidates
         .into_iter()
         .filter(|m| may_view(viewer, &m.audience, &community))
         .collect();
-    let own: Vec<i64> = observables.iter().map(value_key).collect();
-    let _over = store.over_correlating(&own).await?;
+    stages.matches += t.elapsed();
+    let t = Instant::now();
     let mut ids: Vec<&str> = matches.iter().map(|m| m.id.as_str()).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -306,10 +405,17 @@ async fn lookup(store: &Store, viewer: &Viewer, values: &[String]) -> Result<usi
         let sightings = store
             .objects_referring_to(chunk, &["sighting"], Some(&access), 100_000)
             .await?;
-        let _visible = sightings.iter().filter(|s| may_view(viewer, &s.audience, &community)).count();
+        let _visible = sightings
+            .iter()
+            .filter(|s| may_view(viewer, &s.audience, &community))
+            .count();
     }
+    stages.sightings += t.elapsed();
     let hit: std::collections::HashSet<i64> = matches.iter().map(|m| m.value_key).collect();
-    Ok(probed.iter().filter(|p| p.iter().any(|p| hit.contains(&p.key))).count())
+    Ok(probed
+        .iter()
+        .filter(|p| p.iter().any(|p| hit.contains(&p.key)))
+        .count())
 }
 
 fn team(id: &str) -> TeamId {
@@ -333,10 +439,16 @@ fn bundle(rng: &mut Rng, pattern_type: &str) -> String {
             indicator(rng, &[pattern], pattern_type)
         })
         .collect();
-    json!({"type": "bundle", "id": format!("bundle--{}", rng.uuid()), "objects": objects}).to_string()
+    json!({"type": "bundle", "id": format!("bundle--{}", rng.uuid()), "objects": objects})
+        .to_string()
 }
 
-async fn ingest_costs(store: &Store, schemas: Arc<SchemaSet>, rng: &mut Rng, rounds: usize) -> Result<(Duration, Duration), BoxError> {
+async fn ingest_costs(
+    store: &Store,
+    schemas: Arc<SchemaSet>,
+    rng: &mut Rng,
+    rounds: usize,
+) -> Result<(Duration, Duration), BoxError> {
     let ctx = IngestContext {
         schemas,
         default_tlp: Tlp::Green,
@@ -353,7 +465,12 @@ async fn ingest_costs(store: &Store, schemas: Arc<SchemaSet>, rng: &mut Rng, rou
             let report = ingest(store, &ctx, &team, body).await?;
             times.push(t.elapsed());
             if report.stored.len() != NEW_BUNDLE {
-                return Err(format!("{} of {NEW_BUNDLE} stored: {:?}", report.stored.len(), report.failures.first()).into());
+                return Err(format!(
+                    "{} of {NEW_BUNDLE} stored: {:?}",
+                    report.stored.len(),
+                    report.failures.first()
+                )
+                .into());
             }
         }
     }
@@ -377,12 +494,19 @@ async fn index_bytes(store_url: &str, postgres: bool) -> Result<(i64, i64), BoxE
     } else {
         let mut c = sqlx::SqliteConnection::connect(store_url).await?;
         c.execute("PRAGMA wal_checkpoint(TRUNCATE)").await?;
-        let index: i64 = sqlx::query("SELECT SUM(pgsize) FROM dbstat WHERE name = 'observable_index'")
+        let index: i64 =
+            sqlx::query("SELECT SUM(pgsize) FROM dbstat WHERE name = 'observable_index'")
+                .fetch_one(&mut c)
+                .await?
+                .try_get(0)?;
+        let pages: i64 = sqlx::query("PRAGMA page_count")
             .fetch_one(&mut c)
             .await?
             .try_get(0)?;
-        let pages: i64 = sqlx::query("PRAGMA page_count").fetch_one(&mut c).await?.try_get(0)?;
-        let size: i64 = sqlx::query("PRAGMA page_size").fetch_one(&mut c).await?.try_get(0)?;
+        let size: i64 = sqlx::query("PRAGMA page_size")
+            .fetch_one(&mut c)
+            .await?
+            .try_get(0)?;
         Ok((index, pages * size))
     }
 }
@@ -391,21 +515,40 @@ fn temp_dir() -> PathBuf {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    std::env::temp_dir().join(format!("vigia-bench-correlation-{}-{nanos:x}", std::process::id()))
+    std::env::temp_dir().join(format!(
+        "vigia-bench-correlation-{}-{nanos:x}",
+        std::process::id()
+    ))
 }
 
 async fn open(o: &Options) -> Result<(String, Option<PathBuf>, Option<String>), BoxError> {
+    if let Some(dir) = &o.reuse {
+        return Ok((
+            format!("sqlite://{}", dir.join("vigia.db").display()),
+            Some(dir.clone()),
+            None,
+        ));
+    }
     if o.postgres {
-        let admin_url = std::env::var("VIGIA_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+        let admin_url = std::env::var("VIGIA_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
         let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
         let name = format!("vigia_bench_corr_{:x}", std::process::id());
-        admin.execute(format!("CREATE DATABASE {name}").as_str()).await?;
-        let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(b, _)| b);
+        admin
+            .execute(format!("CREATE DATABASE {name}").as_str())
+            .await?;
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url.as_str(), |(b, _)| b);
         Ok((format!("{base}/{name}"), None, Some(name)))
     } else {
         let dir = temp_dir();
         std::fs::create_dir_all(&dir)?;
-        Ok((format!("sqlite://{}", dir.join("vigia.db").display()), Some(dir), None))
+        Ok((
+            format!("sqlite://{}", dir.join("vigia.db").display()),
+            Some(dir),
+            None,
+        ))
     }
 }
 
@@ -415,14 +558,39 @@ async fn main() -> Result<(), BoxError> {
     let (url, dir, pg_name) = open(&o).await?;
     let store = Store::connect(&url).await?;
     let schemas = Arc::new(SchemaSet::new()?);
-    let mut rng = Rng(0x5eed_0010);
+    // A reused store already holds the default seed's values.
+    let mut rng = Rng(if o.reuse.is_some() {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64)
+    } else {
+        0x5eed_0010
+    });
     println!(
         "correlation benchmark: {} values, {} per indicator, {}",
         o.values,
         VALUES_PER_INDICATOR,
         if o.postgres { "PostgreSQL" } else { "SQLite" }
     );
-    let loaded = load(&store, &schemas, o.values, &mut rng).await?;
+    let loaded = match &o.reuse {
+        Some(dir) => {
+            let kept: Value = serde_json::from_slice(&std::fs::read(dir.join("sample.json"))?)?;
+            Loaded {
+                raw_value_bytes: kept["raw_value_bytes"].as_u64().unwrap_or(0),
+                values: kept["values"].as_u64().unwrap_or(0) as usize,
+                sample: serde_json::from_value(kept["sample"].clone())?,
+                load: Duration::from_secs_f64(kept["load_secs"].as_f64().unwrap_or(0.0)),
+            }
+        }
+        None => load(&store, &schemas, o.values, &mut rng).await?,
+    };
+    if o.keep {
+        if let Some(dir) = &dir {
+            let kept = json!({"raw_value_bytes": loaded.raw_value_bytes, "values": loaded.values,
+                "sample": loaded.sample, "load_secs": loaded.load.as_secs_f64()});
+            std::fs::write(dir.join("sample.json"), kept.to_string())?;
+        }
+    }
     let stats = store.correlation_stats().await?;
     println!(
         "loaded {} values in {:.1} s of inserts ({:.0} values/s); {} index rows, {} over-correlating",
@@ -433,7 +601,10 @@ async fn main() -> Result<(), BoxError> {
         stats.over_correlating
     );
     if o.postgres {
-        sqlx::PgConnection::connect(&url).await?.execute("ANALYZE").await?;
+        sqlx::PgConnection::connect(&url)
+            .await?
+            .execute("ANALYZE")
+            .await?;
     }
     let (index, db) = index_bytes(&url, o.postgres).await?;
     println!(
@@ -443,6 +614,25 @@ async fn main() -> Result<(), BoxError> {
         index as f64 / loaded.values as f64
     );
 
+    if std::env::var_os("VIGIA_BENCH_PLAN").is_some() && !o.postgres {
+        let mut c = sqlx::SqliteConnection::connect(&url).await?;
+        let version: String = sqlx::query("SELECT sqlite_version()")
+            .fetch_one(&mut c)
+            .await?
+            .try_get(0)?;
+        let keys: Vec<String> = (0..5000).map(|i| (i * 7919).to_string()).collect();
+        let q = format!(
+            "EXPLAIN QUERY PLAN SELECT i.value_key, o.audience FROM observable_index i JOIN objects o ON o.date_added = i.date_added \
+             WHERE o.is_latest = 1 AND o.revoked = 0 AND i.value_key IN ({}) AND EXISTS (SELECT 1 FROM object_access a \
+             WHERE a.date_added = i.date_added AND a.access_key IN ('public', 'network', 'team:x'))",
+            keys.join(",")
+        );
+        println!("SQLite {version} plan:");
+        for row in sqlx::query(&q).fetch_all(&mut c).await? {
+            let detail: String = row.try_get(3)?;
+            println!("  {detail}");
+        }
+    }
     let viewer = Viewer::Member {
         team: team(TEAM_B),
         user: None,
@@ -450,6 +640,7 @@ async fn main() -> Result<(), BoxError> {
     };
     let mut times = Vec::with_capacity(o.rounds);
     let mut found_total = 0;
+    let mut stages = Stages::default();
     for round in 0..o.rounds {
         let values: Vec<String> = (0..LOOKUP_VALUES)
             .map(|i| {
@@ -461,10 +652,13 @@ async fn main() -> Result<(), BoxError> {
             })
             .collect();
         let t = Instant::now();
-        let found = lookup(&store, &viewer, &values).await?;
+        let found = lookup(&store, &viewer, &values, &mut stages).await?;
         let took = t.elapsed();
         if round == 0 {
-            println!("  first lookup (cold): {:.1} ms, {found} of {LOOKUP_VALUES} found", ms(took));
+            println!(
+                "  first lookup (cold): {:.1} ms, {found} of {LOOKUP_VALUES} found",
+                ms(took)
+            );
         }
         found_total += found;
         times.push(took);
@@ -478,6 +672,13 @@ async fn main() -> Result<(), BoxError> {
         ms(*times.last().unwrap_or(&Duration::ZERO)),
         found_total as f64 / o.rounds as f64
     );
+    let per = |d: Duration| ms(d) / o.rounds.max(1) as f64;
+    println!(
+        "  per lookup: prepare {:.1} ms, matches and over-correlation flags {:.1} ms, sightings {:.1} ms",
+        per(stages.prepare),
+        per(stages.matches),
+        per(stages.sightings)
+    );
 
     let rounds = if o.smoke { 1 } else { BUNDLE_ROUNDS };
     let (with, without) = ingest_costs(&store, schemas, &mut rng, rounds).await?;
@@ -488,14 +689,17 @@ async fn main() -> Result<(), BoxError> {
         ms(with.saturating_sub(without))
     );
     store.close().await;
-    if o.keep {
-        println!("kept (--keep): {url}");
+    if o.keep || o.reuse.is_some() {
+        println!("kept: {url}");
     } else if let Some(dir) = dir {
         let _ = std::fs::remove_dir_all(dir);
     } else if let Some(name) = pg_name {
-        let admin_url = std::env::var("VIGIA_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+        let admin_url = std::env::var("VIGIA_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
         let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
-        admin.execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str()).await?;
+        admin
+            .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
+            .await?;
     }
     Ok(())
 }

@@ -24,7 +24,7 @@ use crate::sql::{col, corrupt, now, stamp, Stmt};
 /// flagged as over-correlating (MISP's `correlation_limit` idea).
 pub const DEFAULT_CORRELATION_CAP: u32 = 100;
 /// Keys per lookup statement.
-const KEYS_PER_QUERY: usize = 5_000;
+const KEYS_PER_QUERY: usize = 2_000;
 /// Rows per multi-row INSERT.
 const ROWS_PER_INSERT: usize = 5_000;
 /// References read from one object.
@@ -120,20 +120,92 @@ impl Store {
         let mut unique: Vec<i64> = keys.to_vec();
         unique.sort_unstable();
         unique.dedup();
-        let mut out = Vec::new();
+        // Chunks run side by side on the pool's connections: a lookup is
+        // random reads, which SQLite (WAL) and PostgreSQL serve in parallel.
+        let mut chunks = tokio::task::JoinSet::new();
         for chunk in unique.chunks(KEYS_PER_QUERY) {
+            let (store, chunk) = (self.clone(), chunk.to_vec());
+            let access = access_keys.map(<[String]>::to_vec);
+            chunks.spawn(async move { store.matches_of(&chunk, access.as_deref()).await });
+        }
+        let mut out = Vec::new();
+        while let Some(done) = chunks.join_next().await {
+            let part = done.map_err(|e| StoreError::Corrupt {
+                what: "observable lookup".into(),
+                reason: e.to_string(),
+            })??;
+            out.extend(part);
+        }
+        Ok(out)
+    }
+
+    async fn matches_of(
+        &self,
+        chunk: &[i64],
+        access_keys: Option<&[String]>,
+    ) -> Result<Vec<ObjectMatch>, StoreError> {
+        let mut stmt = Stmt::new(
+            self.backend,
+            "SELECT i.value_key AS value_key, o.date_added AS date_added, o.id AS id, \
+             o.type AS type, o.created_by_ref AS created_by_ref, o.tlp AS tlp, \
+             o.audience AS audience FROM observable_index i \
+             JOIN objects o ON o.date_added = i.date_added \
+             WHERE o.is_latest = 1 AND o.revoked = 0 AND i.value_key IN (",
+        );
+        stmt.bind_list(chunk.iter().copied()).sql(")");
+        if let Some(access) = access_keys {
+            // Per candidate, a probe of (key, date_added) for each
+            // access key: never a scan of everything a key opens.
+            stmt.sql(
+                " AND EXISTS (SELECT 1 FROM object_access a \
+                 WHERE a.date_added = i.date_added AND a.access_key IN (",
+            )
+            .bind_list(access.iter().map(String::as_str))
+            .sql("))");
+        }
+        let rows = stmt.query()?.fetch_all(&self.pool).await?;
+        rows.iter().map(object_match).collect()
+    }
+
+    /// The candidates of a lookup probing `keys`, of which `own_keys` are
+    /// the values themselves (the rest enclosing networks), and which of
+    /// `keys` are over-correlating. A flagged value of its own gets at
+    /// most `flagged_limit` newest candidates; a flagged enclosing
+    /// network none: it is too common to tell anything, and fetching it
+    /// for every address inside would cost the most and say the least.
+    #[tracing::instrument(skip_all, fields(keys = keys.len()))]
+    pub async fn lookup_candidates(
+        &self,
+        keys: &[i64],
+        own_keys: &[i64],
+        access_keys: Option<&[String]>,
+        flagged_limit: u32,
+    ) -> Result<(Vec<ObjectMatch>, HashSet<i64>), StoreError> {
+        let flagged = self.over_correlating(keys).await?;
+        let common: Vec<i64> = keys
+            .iter()
+            .copied()
+            .filter(|k| !flagged.contains(k))
+            .collect();
+        let mut out = self.observable_matches(&common, access_keys).await?;
+        let mut own: Vec<i64> = own_keys
+            .iter()
+            .copied()
+            .filter(|k| flagged.contains(k))
+            .collect();
+        own.sort_unstable();
+        own.dedup();
+        for key in own {
             let mut stmt = Stmt::new(
                 self.backend,
                 "SELECT i.value_key AS value_key, o.date_added AS date_added, o.id AS id, \
                  o.type AS type, o.created_by_ref AS created_by_ref, o.tlp AS tlp, \
                  o.audience AS audience FROM observable_index i \
                  JOIN objects o ON o.date_added = i.date_added \
-                 WHERE o.is_latest = 1 AND o.revoked = 0 AND i.value_key IN (",
+                 WHERE o.is_latest = 1 AND o.revoked = 0 AND i.value_key = ",
             );
-            stmt.bind_list(chunk.iter().copied()).sql(")");
+            stmt.bind(key);
             if let Some(access) = access_keys {
-                // Per candidate, a probe of (key, date_added) for each
-                // access key: never a scan of everything a key opens.
                 stmt.sql(
                     " AND EXISTS (SELECT 1 FROM object_access a \
                      WHERE a.date_added = i.date_added AND a.access_key IN (",
@@ -141,12 +213,13 @@ impl Store {
                 .bind_list(access.iter().map(String::as_str))
                 .sql("))");
             }
-            let rows = stmt.query()?.fetch_all(&self.pool).await?;
-            for row in &rows {
-                out.push(object_match(row)?);
+            stmt.sql(" ORDER BY i.date_added DESC LIMIT ")
+                .bind(i64::from(flagged_limit));
+            for row in stmt.query()?.fetch_all(&self.pool).await? {
+                out.push(object_match(&row)?);
             }
         }
-        Ok(out)
+        Ok((out, flagged))
     }
 
     /// Which of `keys` are flagged as over-correlating.

@@ -38,7 +38,8 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; \
      PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = FULL; \
-     PRAGMA foreign_keys = ON;";
+     PRAGMA foreign_keys = ON; \
+     PRAGMA mmap_size = 1073741824;";
 
 /// Several readers are fine under WAL; writers serialise on the write lock.
 const SQLITE_POOL_SIZE: u32 = 8;

@@ -37,6 +37,9 @@ const MAX_MATCHES: usize = 100;
 const MAX_SIGHTINGS: u32 = 100_000;
 /// Objects listed as referring to an object.
 const MAX_REFERRING: u32 = 500;
+/// Candidates read for an over-correlating value: enough to show some
+/// the caller may see, not all.
+const OVER_CORRELATING_LISTED: u32 = 100;
 
 /// One value to look up: as typed, or with its kind.
 #[derive(Deserialize)]
@@ -168,21 +171,20 @@ async fn answer(
         .map(|(_, o)| o.as_ref().map(|o| probes(o, &prefixes)).unwrap_or_default())
         .collect();
     let keys: Vec<i64> = probed.iter().flatten().map(|p| p.key).collect();
-    let mut by_key: HashMap<i64, Vec<ObjectMatch>> = HashMap::new();
-    for m in state
-        .store
-        .observable_matches(&keys, Some(&view.keys))
-        .await?
-    {
-        if view.sees(&m.audience) && exclude != Some(m.id.as_str()) {
-            by_key.entry(m.value_key).or_default().push(m);
-        }
-    }
     let own_keys: Vec<i64> = values
         .iter()
         .filter_map(|(_, o)| o.as_ref().ok().map(value_key))
         .collect();
-    let over = state.store.over_correlating(&own_keys).await?;
+    let (candidates, over) = state
+        .store
+        .lookup_candidates(&keys, &own_keys, Some(&view.keys), OVER_CORRELATING_LISTED)
+        .await?;
+    let mut by_key: HashMap<i64, Vec<ObjectMatch>> = HashMap::new();
+    for m in candidates {
+        if view.sees(&m.audience) && exclude != Some(m.id.as_str()) {
+            by_key.entry(m.value_key).or_default().push(m);
+        }
+    }
     let matched_ids: Vec<&str> = by_key.values().flatten().map(|m| m.id.as_str()).collect();
     let sightings = sightings_of(state, view, &matched_ids).await?;
     let teams = Teams::load(state).await?;
@@ -357,7 +359,24 @@ pub(crate) async fn lookup(
     caller: Caller,
     Json(request): Json<LookupRequest>,
 ) -> AppResult<Json<Value>> {
-    reader(&caller)?;
+    let n = request.values.len();
+    let answers = lookup_as(&state, &caller, request, "api").await?;
+    let found = answers.iter().filter(|a| a.objects > 0).count();
+    Ok(Json(json!({
+        "values": n,
+        "found": found,
+        "results": answers,
+    })))
+}
+
+/// A batch lookup as the caller; audited.
+pub(crate) async fn lookup_as(
+    state: &AppState,
+    caller: &Caller,
+    request: LookupRequest,
+    via: &str,
+) -> AppResult<Vec<ValueAnswer>> {
+    reader(caller)?;
     let n = request.values.len();
     if n > MAX_LOOKUP_VALUES {
         return Err(AppError::field(
@@ -369,17 +388,12 @@ pub(crate) async fn lookup(
         .matches_per_value
         .unwrap_or(DEFAULT_MATCHES)
         .min(MAX_MATCHES);
-    let view = View::of(&state, &caller).await?;
+    let view = View::of(state, caller).await?;
     let values = request.values.into_iter().map(read_value).collect();
-    let answers = answer(&state, &view, values, per_value, None).await?;
-    audit_matches(&state, &caller, "correlation.lookup", None, &answers, n).await?;
-    let found = answers.iter().filter(|a| a.objects > 0).count();
+    let answers = answer(state, &view, values, per_value, None).await?;
+    audit_matches(state, caller, "correlation.lookup", None, via, &answers, n).await?;
     metrics::counter!("vigia_lookup_values_total").increment(n as u64);
-    Ok(Json(json!({
-        "values": n,
-        "found": found,
-        "results": answers,
-    })))
+    Ok(answers)
 }
 
 /// Records what a lookup revealed of restricted objects.
@@ -388,6 +402,7 @@ async fn audit_matches(
     caller: &Caller,
     action: &str,
     subject: Option<&str>,
+    via: &str,
     answers: &[ValueAnswer],
     values: usize,
 ) -> AppResult<()> {
@@ -406,7 +421,7 @@ async fn audit_matches(
             action,
             subject,
             "ok",
-            json!({"values": values, "restricted_matches": restricted.len(), "ids": &restricted[..listed]}),
+            json!({"values": values, "restricted_matches": restricted.len(), "ids": &restricted[..listed], "via": via}),
         )
         .await
 }
@@ -422,6 +437,160 @@ async fn visible(state: &AppState, view: &View<'_>, id: &str) -> AppResult<Store
         .ok_or_else(|| AppError::NotFound(format!("object {id}")))
 }
 
+/// A team's sighting, as listed.
+#[derive(Debug, Serialize)]
+pub(crate) struct SightingRow {
+    pub(crate) team: String,
+    pub(crate) team_name: Option<String>,
+    pub(crate) country: Option<String>,
+    pub(crate) count: u64,
+    pub(crate) first_seen: Option<String>,
+    pub(crate) last_seen: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Sightings {
+    pub(crate) summary: SightingSummary,
+    pub(crate) by_team: Vec<SightingRow>,
+}
+
+/// An analysis claim, as listed.
+#[derive(Debug, Serialize)]
+pub(crate) struct ClaimRow {
+    pub(crate) id: String,
+    pub(crate) team: String,
+    pub(crate) team_name: Option<String>,
+    pub(crate) country: Option<String>,
+    pub(crate) object_ref: String,
+    pub(crate) state: &'static str,
+    pub(crate) expected_by: String,
+    pub(crate) result_ref: Option<String>,
+    pub(crate) comment: String,
+}
+
+impl ClaimRow {
+    fn of(c: Claim, teams: &Teams) -> ClaimRow {
+        ClaimRow {
+            team_name: teams.name(&c.team),
+            country: teams.country(&c.team),
+            state: c.state.as_str(),
+            id: c.id,
+            team: c.team,
+            object_ref: c.object_ref,
+            expected_by: c.expected_by,
+            result_ref: c.result_ref,
+            comment: c.content,
+        }
+    }
+}
+
+/// Another object referring to this one.
+#[derive(Debug, Serialize)]
+pub(crate) struct RefRow {
+    pub(crate) id: String,
+    #[serde(rename = "type")]
+    pub(crate) object_type: String,
+    pub(crate) team: Option<String>,
+    pub(crate) team_name: Option<String>,
+    pub(crate) tlp: &'static str,
+    pub(crate) date_added: String,
+}
+
+/// What is related to one object, within entitlement.
+#[derive(Debug, Serialize)]
+pub(crate) struct Related {
+    pub(crate) id: String,
+    #[serde(rename = "type")]
+    pub(crate) object_type: String,
+    pub(crate) observables: Vec<ValueAnswer>,
+    pub(crate) sightings: Sightings,
+    pub(crate) claims: Vec<ClaimRow>,
+    pub(crate) referred_to_by: Vec<RefRow>,
+}
+
+/// The values an object names with their other matches, the objects
+/// referring to it (sightings, claims, others), as the caller may see
+/// them; audited.
+pub(crate) async fn related_as(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    via: &str,
+) -> AppResult<Related> {
+    reader(caller)?;
+    let view = View::of(state, caller).await?;
+    let object = visible(state, &view, id).await?;
+    let value: Value = serde_json::from_str(&object.raw)
+        .map_err(|e| AppError::Internal(format!("stored object {id}: {e}")))?;
+    let values = observables(&value)
+        .into_iter()
+        .map(|o| (o.to_string(), Ok(o)))
+        .collect();
+    let answers = answer(state, &view, values, MAX_MATCHES, Some(id)).await?;
+    let referring = state
+        .store
+        .objects_referring_to(&[id], &[], Some(&view.keys), MAX_REFERRING)
+        .await?;
+    let teams = Teams::load(state).await?;
+    let mut sightings = Vec::new();
+    let mut claims = Vec::new();
+    let mut referred_to_by = Vec::new();
+    for o in referring
+        .iter()
+        .filter(|o| view.sees(&o.audience) && o.id.as_str() != id)
+    {
+        let v: Value = serde_json::from_str(&o.raw).unwrap_or(Value::Null);
+        if let Some(mut s) = Sighting::read(&v) {
+            if let Some(team) = originator(&o.audience, None) {
+                s.team = team;
+            }
+            sightings.push(s);
+        } else if let Some(c) = Claim::read(&v) {
+            claims.push(ClaimRow::of(c, &teams));
+        } else {
+            let team = originator(&o.audience, o.created_by_ref.as_deref());
+            referred_to_by.push(RefRow {
+                id: o.id.to_string(),
+                object_type: o.object_type.clone(),
+                team_name: team.as_deref().and_then(|t| teams.name(t)),
+                team,
+                tlp: o.tlp.label(),
+                date_added: o.date_added.to_string(),
+            });
+        }
+    }
+    let summary = SightingSummary::of(&sightings, |t| teams.country(t));
+    let by_team = sightings
+        .into_iter()
+        .map(|s| SightingRow {
+            team_name: teams.name(&s.team),
+            country: teams.country(&s.team),
+            team: s.team,
+            count: s.count,
+            first_seen: s.first_seen,
+            last_seen: s.last_seen,
+        })
+        .collect();
+    audit_matches(
+        state,
+        caller,
+        "correlation.related",
+        Some(id),
+        via,
+        &answers,
+        answers.len(),
+    )
+    .await?;
+    Ok(Related {
+        id: id.to_owned(),
+        object_type: object.object_type,
+        observables: answers,
+        sightings: Sightings { summary, by_team },
+        claims,
+        referred_to_by,
+    })
+}
+
 /// `GET /api/objects/{id}/related`: the values the object names and the
 /// other objects naming them; the objects referring to it (sightings,
 /// analysis claims, notes, reports, relationships); all within the
@@ -430,78 +599,8 @@ pub(crate) async fn related(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> AppResult<Json<Value>> {
-    reader(&caller)?;
-    let view = View::of(&state, &caller).await?;
-    let object = visible(&state, &view, &id).await?;
-    let value: Value = serde_json::from_str(&object.raw)
-        .map_err(|e| AppError::Internal(format!("stored object {id}: {e}")))?;
-    let values = observables(&value)
-        .into_iter()
-        .map(|o| (o.to_string(), Ok(o)))
-        .collect();
-    let answers = answer(&state, &view, values, MAX_MATCHES, Some(&id)).await?;
-    let referring = state
-        .store
-        .objects_referring_to(&[id.as_str()], &[], Some(&view.keys), MAX_REFERRING)
-        .await?;
-    let referring: Vec<&StoredObject> = referring
-        .iter()
-        .filter(|o| view.sees(&o.audience) && o.id.as_str() != id)
-        .collect();
-    let teams = Teams::load(&state).await?;
-    let mut sightings = Vec::new();
-    let mut claims = Vec::new();
-    let mut others = Vec::new();
-    for o in &referring {
-        let v: Value = serde_json::from_str(&o.raw).unwrap_or(Value::Null);
-        if let Some(mut s) = Sighting::read(&v) {
-            if let Some(team) = originator(&o.audience, None) {
-                s.team = team;
-            }
-            sightings.push(s);
-        } else if let Some(c) = Claim::read(&v) {
-            claims.push(claim_json(&c, &teams));
-        } else {
-            let team = originator(&o.audience, o.created_by_ref.as_deref());
-            others.push(json!({
-                "id": o.id, "type": o.object_type,
-                "team_name": team.as_deref().and_then(|t| teams.name(t)), "team": team,
-                "tlp": o.tlp.label(), "date_added": o.date_added,
-            }));
-        }
-    }
-    let summary = SightingSummary::of(&sightings, |t| teams.country(t));
-    let listed: Vec<Value> = sightings
-        .iter()
-        .map(|s| json!({"team": s.team, "team_name": teams.name(&s.team), "country": teams.country(&s.team),
-            "count": s.count, "first_seen": s.first_seen, "last_seen": s.last_seen}))
-        .collect();
-    audit_matches(
-        &state,
-        &caller,
-        "correlation.related",
-        Some(&id),
-        &answers,
-        answers.len(),
-    )
-    .await?;
-    Ok(Json(json!({
-        "id": id,
-        "observables": answers,
-        "sightings": {"summary": summary, "by_team": listed},
-        "claims": claims,
-        "referred_to_by": others,
-    })))
-}
-
-fn claim_json(c: &Claim, teams: &Teams) -> Value {
-    json!({
-        "id": c.id, "team": c.team, "team_name": teams.name(&c.team),
-        "country": teams.country(&c.team), "object_ref": c.object_ref,
-        "state": c.state.as_str(), "expected_by": c.expected_by,
-        "result_ref": c.result_ref, "comment": c.content,
-    })
+) -> AppResult<Json<Related>> {
+    Ok(Json(related_as(&state, &caller, &id, "api").await?))
 }
 
 /// Who an object is shared with, as the caller gives it.
@@ -719,7 +818,7 @@ pub(crate) async fn close_as(
     id: &str,
     c: CloseClaim,
     via: &str,
-) -> AppResult<Value> {
+) -> AppResult<ClaimRow> {
     let team = writer(caller)?;
     let view = View::of(state, caller).await?;
     let note = visible(state, &view, id).await?;
@@ -760,7 +859,7 @@ pub(crate) async fn close_as(
         .await?;
     let teams = Teams::load(state).await?;
     let closed = Claim::read(&next).ok_or_else(|| AppError::Internal("claim lost".into()))?;
-    Ok(claim_json(&closed, &teams))
+    Ok(ClaimRow::of(closed, &teams))
 }
 
 /// `POST /api/claims/{id}`
@@ -769,6 +868,6 @@ pub(crate) async fn close_claim_route(
     caller: Caller,
     Path(id): Path<String>,
     Json(c): Json<CloseClaim>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<ClaimRow>> {
     Ok(Json(close_as(&state, &caller, &id, c, "api").await?))
 }

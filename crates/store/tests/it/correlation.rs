@@ -13,6 +13,7 @@ on_both_backends!(
     values_are_found_through_patterns_scos_and_networks,
     only_latest_unrevoked_versions_match,
     a_value_past_the_cap_is_flagged_not_indexed,
+    lookups_skip_common_networks_and_list_a_common_value_in_part,
     access_keys_narrow_matches,
     references_lead_back_to_sightings_and_notes,
     deleted_versions_leave_the_correlation_index,
@@ -246,4 +247,51 @@ async fn deleted_versions_leave_the_correlation_index(db: &TestDb) {
         .unwrap();
     assert!(lookup(store, "192.0.2.77", None).await.is_empty());
     assert_eq!(store.correlation_stats().await.unwrap().index_rows, 0);
+}
+
+async fn lookups_skip_common_networks_and_list_a_common_value_in_part(db: &TestDb) {
+    let store = &db.store;
+    store.set_correlation_cap(2);
+    // 10.0.0.0/8 and common.example are each named by three indicators.
+    let mut objects: Vec<StixObject> = (1..=3)
+        .map(|n| {
+            indicator(
+                n,
+                CREATED,
+                "[ipv4-addr:value ISSUBSET '10.0.0.0/8'] OR [domain-name:value = 'common.example']",
+            )
+        })
+        .collect();
+    objects.push(indicator(
+        4,
+        CREATED,
+        "[ipv4-addr:value ISSUBSET '10.1.0.0/16']",
+    ));
+    store_green(store, objects).await;
+    let address = Observable::infer("10.1.2.3").unwrap();
+    let prefixes = store.observable_prefixes().await.unwrap();
+    let keys: Vec<i64> = probes(&address, &prefixes).iter().map(|p| p.key).collect();
+    let (found, flagged) = store
+        .lookup_candidates(&keys, &[value_key(&address)], None, 1)
+        .await
+        .unwrap();
+    let ids: Vec<String> = found.iter().map(|m| m.id.to_string()).collect();
+    assert_eq!(
+        ids,
+        [indicator_id(4)],
+        "the common /8 is not fetched for every address in it"
+    );
+    assert_eq!(flagged.len(), 1);
+    let common = Observable::infer("common.example").unwrap();
+    let key = value_key(&common);
+    let (found, flagged) = store
+        .lookup_candidates(&[key], &[key], None, 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        found.len(),
+        1,
+        "a common value itself: its newest candidates, limited"
+    );
+    assert!(flagged.contains(&key));
 }

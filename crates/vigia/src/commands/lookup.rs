@@ -67,7 +67,10 @@ pub(crate) async fn lookup(args: LookupArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&json!({ "results": results }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "results": results }))?
+        );
     } else {
         print_table(&results, args.found_only);
     }

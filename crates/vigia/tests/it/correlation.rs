@@ -169,15 +169,32 @@ fn correlation_sightings_and_claims_across_three_nodes() {
         .contains(&indicator_id(2)));
     // The same from the command line, with A's token.
     let file = a.init.dir.path().join("values.txt");
-    std::fs::write(&file, "# from a feed\n203.0.113.5\nevil.example\n192.0.2.200\n").unwrap();
-    let out = run(&["lookup", file.to_str().unwrap(), "--url", &a.url, "--token", &ta]);
+    std::fs::write(
+        &file,
+        "# from a feed\n203.0.113.5\nevil.example\n192.0.2.200\n",
+    )
+    .unwrap();
+    let out = run(&[
+        "lookup",
+        file.to_str().unwrap(),
+        "--url",
+        &a.url,
+        "--token",
+        &ta,
+    ]);
     let table = stdout(&out);
     assert!(out.status.success(), "{table}{}", stderr(&out));
     assert!(
-        table.lines().any(|l| l.starts_with("203.0.113.5\tipv4-addr\t2\t")),
+        table
+            .lines()
+            .any(|l| l.starts_with("203.0.113.5\tipv4-addr\t2\t")),
         "{table}"
     );
-    assert!(stderr(&out).contains("2 of 3 value(s) found"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("2 of 3 value(s) found"),
+        "{}",
+        stderr(&out)
+    );
     // B's admin, the RED recipient, sees all three.
     let at_b = lookup(&b, &tb, json!(["203.0.113.5"]));
     assert_eq!(
@@ -293,6 +310,63 @@ fn correlation_sightings_and_claims_across_three_nodes() {
             related(&a, &ta, &x)["claims"][0]["result_ref"] == note_id(77)
                 && related(&a, &ta, &note_id(77))["claims"][0]["id"] == claim.as_str()
         },
+    );
+
+    // The console does the same through the same functions.
+    let browser = crate::console::client();
+    let duty = crate::console::console_sign_in(&browser, &b.url, "admin", &b.init.admin_password);
+    let (status, _, html) = crate::console::submit(
+        &browser,
+        &b.url,
+        &duty,
+        "/console/lookup",
+        &[("values", "203.0.113.5\n10.1.2.3\n")],
+    );
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains(&format!("/console/related/{}", indicator_id(2))),
+        "B's admin sees its RED one"
+    );
+    assert!(
+        html.contains("Known benign: List of RFC 1918 CIDR blocks"),
+        "{html}"
+    );
+    let (status, headers, _) = crate::console::submit(
+        &browser,
+        &b.url,
+        &duty,
+        &format!("/console/related/{x}/sighting"),
+        &[("count", "3"), ("tlp", "green")],
+    );
+    assert_eq!(status, 303, "a sighting from the console");
+    assert_eq!(headers["location"], format!("/console/related/{x}"));
+    let (_, html) = crate::console::page(&browser, &b.url, &duty, &format!("/console/related/{x}"));
+    assert!(
+        html.contains("<strong>10</strong>"),
+        "5 + 2 + 3 sightings: {html}"
+    );
+    assert!(html.contains("Reversing the loader"), "C's claim: {html}");
+    let (status, _, _) = crate::console::submit(
+        &browser,
+        &b.url,
+        &duty,
+        &format!("/console/related/{}/claim", indicator_id(3)),
+        &[
+            ("within_hours", "24"),
+            ("comment", "Mapping the /24"),
+            ("tlp", "green"),
+        ],
+    );
+    assert_eq!(status, 303);
+    let (_, html) = crate::console::page(
+        &browser,
+        &b.url,
+        &duty,
+        &format!("/console/related/{}", indicator_id(3)),
+    );
+    assert!(
+        html.contains("Mapping the /24") && html.contains("in-progress"),
+        "{html}"
     );
 }
 

@@ -12,6 +12,7 @@
 mod admin;
 mod assistance;
 mod census;
+mod correlation;
 mod i18n;
 mod pages;
 mod products;
@@ -106,6 +107,17 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
             get(products::compose_form).post(products::compose),
         )
         .route("/console/search", get(products::search))
+        .route(
+            "/console/lookup",
+            get(correlation::lookup_form).post(correlation::lookup),
+        )
+        .route("/console/related/{id}", get(correlation::related))
+        .route(
+            "/console/related/{id}/sighting",
+            post(correlation::sighting),
+        )
+        .route("/console/related/{id}/claim", post(correlation::claim))
+        .route("/console/claims/{id}", post(correlation::close))
         .route("/console/reports", get(reports::queue))
         .route(
             "/console/assistance",

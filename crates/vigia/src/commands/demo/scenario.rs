@@ -440,6 +440,7 @@ pub(super) async fn play(sites: &[Site]) -> anyhow::Result<()> {
     csaf_provider(sites, a).await?;
     public_report(sites, b, &watches[b].store, &team(b)?).await?;
     assistance(sites, origin, b, &team(b)?).await?;
+    correlation(sites, origin, a, b, &team(b)?).await?;
 
     for w in watches {
         w.store.close().await;
@@ -563,6 +564,168 @@ async fn assistance(
         to.country,
         from.country,
         t.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// POSTs `body` as the holder of `token` and returns the JSON answer.
+async fn post_json(site: &Site, token: &str, path: &str, body: &Value) -> anyhow::Result<Value> {
+    Ok(reqwest::Client::new()
+        .post(format!("{}{path}", site.url()))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?)
+}
+
+async fn related(site: &Site, token: &str, id: &str) -> Option<Value> {
+    reqwest::Client::new()
+        .get(format!("{}/api/objects/{id}/related", site.url()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()
+}
+
+/// Correlation and analysis done once: an indicator from one team is
+/// found by another's batch lookup (a third team's TLP:RED indicator on
+/// the same address stays invisible to it), sightings come back to the
+/// originator as "seen by N teams in M countries", and an analysis claim
+/// tells everyone who is already working on it.
+async fn correlation(
+    sites: &[Site],
+    origin: usize,
+    looker: usize,
+    other: usize,
+    other_team: &str,
+) -> anyhow::Result<()> {
+    let (from, at) = (&sites[origin], &sites[looker]);
+    println!(
+        "  13. {} shares the ransomware's infrastructure as a TLP:GREEN indicator; {} looks up a batch of values from its own logs (POST /api/lookup)",
+        from.country, at.country
+    );
+    let stamp =
+        vigia_stix::Timestamp::from_datetime(time::OffsetDateTime::now_utc()).to_millis_string();
+    let indicator = |pattern: &str| {
+        json!({"type": "indicator", "spec_version": "2.1", "id": format!("indicator--{}", uuid::Uuid::new_v4()),
+            "created": stamp, "modified": stamp, "name": "Ransomware loader infrastructure",
+            "pattern": pattern, "pattern_type": "stix", "valid_from": stamp})
+    };
+    let shared = indicator("[ipv4-addr:value = '203.0.113.66'] OR [domain-name:value = 'update-check.example'] OR [ipv4-addr:value ISSUBSET '198.51.100.0/24']");
+    let id = id_of(&shared);
+    publish(from, std::slice::from_ref(&shared), &["--tlp", "green"]).await?;
+    if looker != other {
+        let secret = indicator("[ipv4-addr:value = '203.0.113.66']");
+        let admin = format!("admin@{other_team}");
+        publish(
+            &sites[other],
+            std::slice::from_ref(&secret),
+            &["--tlp", "red", "--to-user", &admin],
+        )
+        .await?;
+    }
+    let (tl, to, tf) = (
+        api_token(at, "analyst").await?,
+        api_token(&sites[other], "analyst").await?,
+        api_token(from, "analyst").await?,
+    );
+    let values = json!([
+        "203.0.113.66",
+        "Update-Check.EXAMPLE.",
+        "198.51.100.23",
+        "10.20.30.40",
+        "8.8.8.8",
+        "192.0.2.1"
+    ]);
+    wait_for(|| async {
+        post_json(at, &tl, "/api/lookup", &json!({"values": ["203.0.113.66"]}))
+            .await
+            .is_ok_and(|v| v["results"][0]["objects"].as_u64() >= Some(1))
+    })
+    .await?;
+    let answer = post_json(at, &tl, "/api/lookup", &json!({ "values": values })).await?;
+    for r in answer["results"].as_array().into_iter().flatten() {
+        let value = r["value"].as_str().unwrap_or_default();
+        let line = if let Some(list) = r["known_benign"].as_str() {
+            format!("known benign ({list})")
+        } else if r["objects"].as_u64().unwrap_or(0) > 0 {
+            let via = r["matches"][0]["via"].as_str().unwrap_or_default();
+            format!(
+                "seen in {} object(s) from {} (matched {via})",
+                r["objects"],
+                r["countries"]
+                    .as_array()
+                    .map(|c| c
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", "))
+                    .unwrap_or_default()
+            )
+        } else {
+            "not seen".to_owned()
+        };
+        println!("      {value:<22} {line}");
+    }
+    if looker != other {
+        println!(
+            "      ({}'s own TLP:RED indicator on 203.0.113.66 is neither listed nor counted for {})",
+            sites[other].country, at.country
+        );
+    }
+    for (site, token, count) in [(at, &tl, 4), (&sites[other], &to, 2)] {
+        post_json(
+            site,
+            token,
+            "/api/sightings",
+            &json!({"sighting_of_ref": id, "count": count}),
+        )
+        .await?;
+    }
+    let expected = 6;
+    let t = Instant::now();
+    wait_for(|| async {
+        related(from, &tf, &id)
+            .await
+            .is_some_and(|v| v["sightings"]["summary"]["count"].as_u64() == Some(expected))
+    })
+    .await?;
+    let summary = related(from, &tf, &id).await.unwrap_or_default()["sightings"]["summary"].clone();
+    println!(
+        "      sightings (POST /api/sightings) reach {} in {:.1} s: seen {} times by {} team(s) in {} country(ies), the indicator itself never re-sent",
+        from.country,
+        t.elapsed().as_secs_f64(),
+        summary["count"],
+        summary["teams"],
+        summary["countries"]
+    );
+    let expected_by = vigia_stix::Timestamp::from_datetime(
+        time::OffsetDateTime::now_utc() + time::Duration::days(1),
+    )
+    .to_millis_string();
+    post_json(
+        at,
+        &tl,
+        "/api/claims",
+        &json!({"object_ref": id, "expected_by": expected_by,
+        "comment": "Reversing the loader that talks to this infrastructure."}),
+    )
+    .await?;
+    wait_for(|| async {
+        related(&sites[other], &to, &id)
+            .await
+            .is_some_and(|v| v["claims"][0]["state"] == "in-progress")
+    })
+    .await?;
+    println!(
+        "      {} claims the analysis (POST /api/claims); {} sees it in progress, results expected by {expected_by}, and waits instead of redoing it",
+        at.country, sites[other].country
     );
     Ok(())
 }

@@ -63,7 +63,45 @@ pub(super) async fn init_site(
         site.team_name.replace(['"', '(', ')'], ""),
         site.country.to_lowercase()
     )?;
+    let lists = write_warninglists(&site.dir)?;
+    writeln!(
+        config,
+        "\n[correlation]\nwarninglists = {:?}",
+        lists.display().to_string()
+    )?;
     Ok(())
+}
+
+/// Two small lists in MISP's warninglist format, so the demo shows a
+/// "known benign" answer without a download. A real node points
+/// `correlation.warninglists` at MISP/misp-warninglists' `lists` (or the
+/// copy pymispwarninglists ships).
+fn write_warninglists(dir: &Path) -> anyhow::Result<PathBuf> {
+    let root = dir.join("warninglists");
+    let lists = [
+        (
+            "rfc1918",
+            json!({"name": "List of RFC 1918 CIDR blocks", "version": 1, "type": "cidr",
+                "description": "Private address space (RFC 1918).",
+                "list": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
+                "matching_attributes": ["ip-src", "ip-dst", "domain|ip"]}),
+        ),
+        (
+            "public-dns-v4",
+            json!({"name": "List of known IPv4 public DNS resolvers", "version": 1, "type": "cidr",
+                "description": "Well-known public resolvers (vigia demo excerpt).",
+                "list": ["1.1.1.1/32", "1.0.0.1/32", "8.8.8.8/32", "8.8.4.4/32", "9.9.9.9/32"],
+                "matching_attributes": ["ip-src", "ip-dst", "domain|ip"]}),
+        ),
+    ];
+    for (name, list) in lists {
+        std::fs::create_dir_all(root.join(name))?;
+        std::fs::write(
+            root.join(name).join("list.json"),
+            serde_json::to_vec_pretty(&list)?,
+        )?;
+    }
+    Ok(std::path::absolute(&root)?)
 }
 
 async fn add_user(
