@@ -55,6 +55,27 @@ pub struct Probe {
     pub matched: Observable,
 }
 
+impl Probe {
+    /// Whether the key is a network's (kept apart from plain values).
+    pub fn is_network(&self) -> bool {
+        self.matched.network().is_some_and(|n| n.prefix < n.width())
+    }
+}
+
+/// The probes' keys, as (plain values, networks).
+pub fn split_keys<'a>(probes: impl IntoIterator<Item = &'a Probe>) -> (Vec<i64>, Vec<i64>) {
+    let mut values = Vec::new();
+    let mut networks = Vec::new();
+    for p in probes {
+        if p.is_network() {
+            networks.push(p.key);
+        } else {
+            values.push(p.key);
+        }
+    }
+    (values, networks)
+}
+
 /// The keys under which objects related to `o` are indexed: its own, and
 /// for an address or network, those of every enclosing network whose
 /// prefix length is in `prefixes`.

@@ -384,13 +384,19 @@ async fn lookup(
     let prefixes = store.observable_prefixes().await?;
     let probed: Vec<Vec<vigia_correlate::Probe>> =
         observables.iter().map(|o| probes(o, &prefixes)).collect();
-    let keys: Vec<i64> = probed.iter().flatten().map(|p| p.key).collect();
+    let (plain, networks) = vigia_correlate::split_keys(probed.iter().flatten());
     stages.prepare += t.elapsed();
     let t = Instant::now();
     let own: Vec<i64> = observables.iter().map(value_key).collect();
     let narrow = std::env::var_os("VIGIA_BENCH_NO_ACCESS_KEYS").is_none();
     let (candidates, _flagged) = store
-        .lookup_candidates(&keys, &own, narrow.then_some(access.as_slice()), 20)
+        .lookup_candidates(
+            &plain,
+            &networks,
+            &own,
+            narrow.then_some(access.as_slice()),
+            20,
+        )
         .await?;
     let matches: Vec<_> = candidates
         .into_iter()
@@ -482,7 +488,9 @@ async fn ingest_costs(
 async fn index_bytes(store_url: &str, postgres: bool) -> Result<(i64, i64), BoxError> {
     if postgres {
         let mut c = sqlx::PgConnection::connect(store_url).await?;
-        let index: i64 = sqlx::query("SELECT pg_total_relation_size('observable_index')")
+        let index: i64 = sqlx::query(
+            "SELECT pg_total_relation_size('observable_index') + pg_total_relation_size('observable_networks')",
+        )
             .fetch_one(&mut c)
             .await?
             .try_get(0)?;

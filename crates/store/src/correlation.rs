@@ -56,6 +56,29 @@ const REF_TYPES: &[&str] = &[
     "relationship",
 ];
 
+/// Where a value's index rows are: plain values, or networks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Table {
+    Values,
+    Networks,
+}
+
+impl Table {
+    fn of(o: &Observable) -> Table {
+        match o.network() {
+            Some(n) if n.prefix < n.width() => Table::Networks,
+            _ => Table::Values,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Table::Values => "observable_index",
+            Table::Networks => "observable_networks",
+        }
+    }
+}
+
 /// One object version an index key leads to, without its body.
 #[derive(Clone, Debug)]
 pub struct ObjectMatch {
@@ -114,7 +137,19 @@ impl Store {
         keys: &[i64],
         access_keys: Option<&[String]>,
     ) -> Result<Vec<ObjectMatch>, StoreError> {
-        if access_keys.is_some_and(<[String]>::is_empty) {
+        let mut out = self.matches_in(Table::Values, keys, access_keys).await?;
+        out.extend(self.matches_in(Table::Networks, keys, access_keys).await?);
+        Ok(out)
+    }
+
+    /// [`observable_matches`](Self::observable_matches) in one table.
+    async fn matches_in(
+        &self,
+        table: Table,
+        keys: &[i64],
+        access_keys: Option<&[String]>,
+    ) -> Result<Vec<ObjectMatch>, StoreError> {
+        if keys.is_empty() || access_keys.is_some_and(<[String]>::is_empty) {
             return Ok(Vec::new());
         }
         let mut unique: Vec<i64> = keys.to_vec();
@@ -126,7 +161,7 @@ impl Store {
         for chunk in unique.chunks(KEYS_PER_QUERY) {
             let (store, chunk) = (self.clone(), chunk.to_vec());
             let access = access_keys.map(<[String]>::to_vec);
-            chunks.spawn(async move { store.matches_of(&chunk, access.as_deref()).await });
+            chunks.spawn(async move { store.matches_of(table, &chunk, access.as_deref()).await });
         }
         let mut out = Vec::new();
         while let Some(done) = chunks.join_next().await {
@@ -141,16 +176,20 @@ impl Store {
 
     async fn matches_of(
         &self,
+        table: Table,
         chunk: &[i64],
         access_keys: Option<&[String]>,
     ) -> Result<Vec<ObjectMatch>, StoreError> {
         let mut stmt = Stmt::new(
             self.backend,
-            "SELECT i.value_key AS value_key, o.date_added AS date_added, o.id AS id, \
-             o.type AS type, o.created_by_ref AS created_by_ref, o.tlp AS tlp, \
-             o.audience AS audience FROM observable_index i \
-             JOIN objects o ON o.date_added = i.date_added \
-             WHERE o.is_latest = 1 AND o.revoked = 0 AND i.value_key IN (",
+            &format!(
+                "SELECT i.value_key AS value_key, o.date_added AS date_added, o.id AS id, \
+                 o.type AS type, o.created_by_ref AS created_by_ref, o.tlp AS tlp, \
+                 o.audience AS audience FROM {} i \
+                 JOIN objects o ON o.date_added = i.date_added \
+                 WHERE o.is_latest = 1 AND o.revoked = 0 AND i.value_key IN (",
+                table.name()
+            ),
         );
         stmt.bind_list(chunk.iter().copied()).sql(")");
         if let Some(access) = access_keys {
@@ -167,59 +206,92 @@ impl Store {
         rows.iter().map(object_match).collect()
     }
 
-    /// The candidates of a lookup probing `keys`, of which `own_keys` are
-    /// the values themselves (the rest enclosing networks), and which of
-    /// `keys` are over-correlating. A flagged value of its own gets at
-    /// most `flagged_limit` newest candidates; a flagged enclosing
-    /// network none: it is too common to tell anything, and fetching it
-    /// for every address inside would cost the most and say the least.
-    #[tracing::instrument(skip_all, fields(keys = keys.len()))]
+    /// The candidates of a lookup, and which probed keys are
+    /// over-correlating. `values` are the keys of plain values looked up,
+    /// `networks` those of networks (networks looked up and the enclosing
+    /// networks of every address and network), `own` the keys of the
+    /// values themselves. A flagged value of its own gets at most
+    /// `flagged_limit` newest candidates; a flagged enclosing network
+    /// none: it is too common to tell anything, and fetching it for every
+    /// address inside would cost the most and say the least.
+    #[tracing::instrument(skip_all, fields(values = values.len(), networks = networks.len()))]
     pub async fn lookup_candidates(
         &self,
-        keys: &[i64],
-        own_keys: &[i64],
+        values: &[i64],
+        networks: &[i64],
+        own: &[i64],
         access_keys: Option<&[String]>,
         flagged_limit: u32,
     ) -> Result<(Vec<ObjectMatch>, HashSet<i64>), StoreError> {
-        let flagged = self.over_correlating(keys).await?;
-        let common: Vec<i64> = keys
-            .iter()
-            .copied()
-            .filter(|k| !flagged.contains(k))
-            .collect();
-        let mut out = self.observable_matches(&common, access_keys).await?;
-        let mut own: Vec<i64> = own_keys
+        let all: Vec<i64> = values.iter().chain(networks).copied().collect();
+        let flagged = self.over_correlating(&all).await?;
+        let common = |keys: &[i64]| -> Vec<i64> {
+            keys.iter()
+                .copied()
+                .filter(|k| !flagged.contains(k))
+                .collect()
+        };
+        let (plain, nets) = (common(values), common(networks));
+        let (mut out, more) = tokio::try_join!(
+            self.matches_in(Table::Values, &plain, access_keys),
+            self.matches_in(Table::Networks, &nets, access_keys),
+        )?;
+        out.extend(more);
+        let mut flagged_own: Vec<(Table, i64)> = own
             .iter()
             .copied()
             .filter(|k| flagged.contains(k))
+            .map(|k| {
+                let table = if networks.contains(&k) {
+                    Table::Networks
+                } else {
+                    Table::Values
+                };
+                (table, k)
+            })
             .collect();
-        own.sort_unstable();
-        own.dedup();
-        for key in own {
-            let mut stmt = Stmt::new(
-                self.backend,
-                "SELECT i.value_key AS value_key, o.date_added AS date_added, o.id AS id, \
-                 o.type AS type, o.created_by_ref AS created_by_ref, o.tlp AS tlp, \
-                 o.audience AS audience FROM observable_index i \
-                 JOIN objects o ON o.date_added = i.date_added \
-                 WHERE o.is_latest = 1 AND o.revoked = 0 AND i.value_key = ",
+        flagged_own.sort_unstable_by_key(|(_, k)| *k);
+        flagged_own.dedup();
+        for (table, key) in flagged_own {
+            out.extend(
+                self.newest_matches(table, key, access_keys, flagged_limit)
+                    .await?,
             );
-            stmt.bind(key);
-            if let Some(access) = access_keys {
-                stmt.sql(
-                    " AND EXISTS (SELECT 1 FROM object_access a \
-                     WHERE a.date_added = i.date_added AND a.access_key IN (",
-                )
-                .bind_list(access.iter().map(String::as_str))
-                .sql("))");
-            }
-            stmt.sql(" ORDER BY i.date_added DESC LIMIT ")
-                .bind(i64::from(flagged_limit));
-            for row in stmt.query()?.fetch_all(&self.pool).await? {
-                out.push(object_match(&row)?);
-            }
         }
         Ok((out, flagged))
+    }
+
+    async fn newest_matches(
+        &self,
+        table: Table,
+        key: i64,
+        access_keys: Option<&[String]>,
+        limit: u32,
+    ) -> Result<Vec<ObjectMatch>, StoreError> {
+        let mut stmt = Stmt::new(
+            self.backend,
+            &format!(
+                "SELECT i.value_key AS value_key, o.date_added AS date_added, o.id AS id, \
+                 o.type AS type, o.created_by_ref AS created_by_ref, o.tlp AS tlp, \
+                 o.audience AS audience FROM {} i \
+                 JOIN objects o ON o.date_added = i.date_added \
+                 WHERE o.is_latest = 1 AND o.revoked = 0 AND i.value_key = ",
+                table.name()
+            ),
+        );
+        stmt.bind(key);
+        if let Some(access) = access_keys {
+            stmt.sql(
+                " AND EXISTS (SELECT 1 FROM object_access a \
+                 WHERE a.date_added = i.date_added AND a.access_key IN (",
+            )
+            .bind_list(access.iter().map(String::as_str))
+            .sql("))");
+        }
+        stmt.sql(" ORDER BY i.date_added DESC LIMIT ")
+            .bind(i64::from(limit));
+        let rows = stmt.query()?.fetch_all(&self.pool).await?;
+        rows.iter().map(object_match).collect()
     }
 
     /// Which of `keys` are flagged as over-correlating.
@@ -286,9 +358,12 @@ impl Store {
     /// Index rows and over-correlating values.
     #[tracing::instrument(skip_all)]
     pub async fn correlation_stats(&self) -> Result<CorrelationStats, StoreError> {
-        let (index_rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM observable_index")
-            .fetch_one(&self.pool)
-            .await?;
+        let (index_rows,): (i64,) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM observable_index) \
+             + (SELECT COUNT(*) FROM observable_networks)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
         let (over_correlating,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM observable_over_correlating")
                 .fetch_one(&self.pool)
@@ -366,27 +441,29 @@ pub(crate) async fn index(
     rows: &[(i64, Contribution)],
     cap: u32,
 ) -> Result<(), StoreError> {
-    let mut keyed: Vec<(i64, i64)> = Vec::new();
+    let mut values: Vec<(i64, i64)> = Vec::new();
+    let mut networks: Vec<(i64, i64)> = Vec::new();
     let mut prefixes = Prefixes::default();
     let mut refs: Vec<(&str, i64)> = Vec::new();
     for (at, c) in rows {
         for o in &c.observables {
-            keyed.push((value_key(o), *at));
+            match Table::of(o) {
+                Table::Values => values.push((value_key(o), *at)),
+                Table::Networks => networks.push((value_key(o), *at)),
+            }
             prefixes.note(o);
         }
         refs.extend(c.refs.iter().map(|r| (r.as_str(), *at)));
     }
-    if !keyed.is_empty() {
-        let admitted = within_cap(conn, backend, keyed, cap).await?;
-        insert_pairs(
-            conn,
-            backend,
-            "observable_index (value_key, date_added)",
-            &admitted,
-        )
-        .await?;
-        note_prefixes(conn, backend, &prefixes).await?;
+    for (table, keyed) in [(Table::Values, values), (Table::Networks, networks)] {
+        if keyed.is_empty() {
+            continue;
+        }
+        let admitted = within_cap(conn, backend, table, keyed, cap).await?;
+        let into = format!("{} (value_key, date_added)", table.name());
+        insert_pairs(conn, backend, &into, &admitted).await?;
     }
+    note_prefixes(conn, backend, &prefixes).await?;
     if !refs.is_empty() {
         insert_pairs(conn, backend, "object_refs (ref, date_added)", &refs).await?;
     }
@@ -398,6 +475,7 @@ pub(crate) async fn index(
 async fn within_cap(
     conn: &mut AnyConnection,
     backend: Backend,
+    table: Table,
     mut keyed: Vec<(i64, i64)>,
     cap: u32,
 ) -> Result<Vec<(i64, i64)>, StoreError> {
@@ -409,7 +487,10 @@ async fn within_cap(
     for chunk in keys.chunks(KEYS_PER_QUERY) {
         let mut stmt = Stmt::new(
             backend,
-            "SELECT value_key, COUNT(*) AS n FROM observable_index WHERE value_key IN (",
+            &format!(
+                "SELECT value_key, COUNT(*) AS n FROM {} WHERE value_key IN (",
+                table.name()
+            ),
         );
         stmt.bind_list(chunk.iter().copied())
             .sql(") GROUP BY value_key");

@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use vigia_correlate::work::{close_claim, Claim, ClaimState};
 use vigia_correlate::{
-    observables, probes, value_key, ClaimDraft, Kind, Observable, Probe, Sighting, SightingDraft,
-    SightingSummary,
+    observables, probes, split_keys, value_key, ClaimDraft, Kind, Observable, Probe, Sighting,
+    SightingDraft, SightingSummary,
 };
 use vigia_policy::{may_view, viewer_keys, Community, Role, TeamId};
 use vigia_stix::{Distribution, Timestamp, Tlp};
@@ -170,14 +170,20 @@ async fn answer(
         .iter()
         .map(|(_, o)| o.as_ref().map(|o| probes(o, &prefixes)).unwrap_or_default())
         .collect();
-    let keys: Vec<i64> = probed.iter().flatten().map(|p| p.key).collect();
+    let (plain, networks) = split_keys(probed.iter().flatten());
     let own_keys: Vec<i64> = values
         .iter()
         .filter_map(|(_, o)| o.as_ref().ok().map(value_key))
         .collect();
     let (candidates, over) = state
         .store
-        .lookup_candidates(&keys, &own_keys, Some(&view.keys), OVER_CORRELATING_LISTED)
+        .lookup_candidates(
+            &plain,
+            &networks,
+            &own_keys,
+            Some(&view.keys),
+            OVER_CORRELATING_LISTED,
+        )
         .await?;
     let mut by_key: HashMap<i64, Vec<ObjectMatch>> = HashMap::new();
     for m in candidates {

@@ -270,9 +270,10 @@ async fn lookups_skip_common_networks_and_list_a_common_value_in_part(db: &TestD
     store_green(store, objects).await;
     let address = Observable::infer("10.1.2.3").unwrap();
     let prefixes = store.observable_prefixes().await.unwrap();
-    let keys: Vec<i64> = probes(&address, &prefixes).iter().map(|p| p.key).collect();
+    let probed = probes(&address, &prefixes);
+    let (plain, networks) = vigia_correlate::split_keys(&probed);
     let (found, flagged) = store
-        .lookup_candidates(&keys, &[value_key(&address)], None, 1)
+        .lookup_candidates(&plain, &networks, &[value_key(&address)], None, 1)
         .await
         .unwrap();
     let ids: Vec<String> = found.iter().map(|m| m.id.to_string()).collect();
@@ -285,7 +286,7 @@ async fn lookups_skip_common_networks_and_list_a_common_value_in_part(db: &TestD
     let common = Observable::infer("common.example").unwrap();
     let key = value_key(&common);
     let (found, flagged) = store
-        .lookup_candidates(&[key], &[key], None, 1)
+        .lookup_candidates(&[key], &[], &[key], None, 1)
         .await
         .unwrap();
     assert_eq!(
