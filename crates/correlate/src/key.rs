@@ -6,6 +6,11 @@
 //! values themselves. Two distinct values share a key with probability
 //! about n²/2⁶⁵ (under 3·10⁻⁶ for ten million values); a collision can
 //! only show an object the viewer may see anyway as related.
+//!
+//! IPv4 networks are the exception: their key is `(prefix << 32) | bits`,
+//! kept in a table of their own, so the store computes the key of every
+//! network enclosing an address itself, in one query, rather than taking
+//! a probe per prefix length from here.
 
 use sha2::{Digest, Sha256};
 
@@ -13,6 +18,9 @@ use crate::observable::{Network, Observable};
 
 /// The index key of a value in normal form.
 pub fn value_key(o: &Observable) -> i64 {
+    if let Some(n) = o.network().filter(|n| !n.v6 && n.prefix < 32) {
+        return v4_network_key(n);
+    }
     let mut hash = Sha256::new();
     hash.update(o.kind.as_str().as_bytes());
     hash.update([0]);
@@ -21,6 +29,76 @@ pub fn value_key(o: &Observable) -> i64 {
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest[..8]);
     i64::from_be_bytes(first)
+}
+
+/// An IPv4 network's key: its prefix length, then its 32 bits. An
+/// address is written as prefix 32, which is how a lookup names it to the
+/// store; indexed networks are always shorter.
+pub fn v4_network_key(n: Network) -> i64 {
+    (i64::from(n.prefix) << 32) | (n.bits as u32 as i64)
+}
+
+/// Where a key's rows are kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyTable {
+    /// Plain values (addresses included).
+    Values,
+    /// IPv4 networks, keyed by [`v4_network_key`].
+    V4Networks,
+    /// IPv6 networks.
+    V6Networks,
+}
+
+impl KeyTable {
+    pub fn of(o: &Observable) -> KeyTable {
+        match o.network() {
+            Some(n) if n.prefix < n.width() && n.v6 => KeyTable::V6Networks,
+            Some(n) if n.prefix < n.width() => KeyTable::V4Networks,
+            _ => KeyTable::Values,
+        }
+    }
+}
+
+/// What a lookup of some values asks the store.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LookupKeys {
+    /// Keys of plain values.
+    pub values: Vec<i64>,
+    /// Keys of IPv6 networks: those looked up and all that enclose them.
+    pub v6_networks: Vec<i64>,
+    /// IPv4 addresses and networks, as [`v4_network_key`] (an address with
+    /// prefix 32): the store finds every indexed network holding each.
+    pub v4_targets: Vec<i64>,
+    /// The values' own keys, for the over-correlation flag.
+    pub own: Vec<i64>,
+}
+
+impl LookupKeys {
+    /// The keys for `values`, with `prefixes` for IPv6 containment.
+    pub fn of<'a>(
+        values: impl IntoIterator<Item = &'a Observable>,
+        prefixes: &Prefixes,
+    ) -> LookupKeys {
+        let mut k = LookupKeys::default();
+        for o in values {
+            let own = value_key(o);
+            k.own.push(own);
+            match (KeyTable::of(o), o.network()) {
+                (KeyTable::V6Networks, _) => k.v6_networks.push(own),
+                (KeyTable::V4Networks, Some(n)) => k.v4_targets.push(v4_network_key(n)),
+                (_, Some(n)) if !n.v6 => {
+                    k.values.push(own);
+                    k.v4_targets.push(v4_network_key(n));
+                }
+                _ => k.values.push(own),
+            }
+            if let Some(n) = o.network().filter(|n| n.v6) {
+                k.v6_networks
+                    .extend(enclosing(n, prefixes).map(|e| value_key(&e.observable())));
+            }
+        }
+        k
+    }
 }
 
 /// The network prefix lengths present in an index, per family, which is
@@ -53,27 +131,6 @@ pub struct Probe {
     pub key: i64,
     /// The value itself, or the enclosing network the key names.
     pub matched: Observable,
-}
-
-impl Probe {
-    /// Whether the key is a network's (kept apart from plain values).
-    pub fn is_network(&self) -> bool {
-        self.matched.network().is_some_and(|n| n.prefix < n.width())
-    }
-}
-
-/// The probes' keys, as (plain values, networks).
-pub fn split_keys<'a>(probes: impl IntoIterator<Item = &'a Probe>) -> (Vec<i64>, Vec<i64>) {
-    let mut values = Vec::new();
-    let mut networks = Vec::new();
-    for p in probes {
-        if p.is_network() {
-            networks.push(p.key);
-        } else {
-            values.push(p.key);
-        }
-    }
-    (values, networks)
 }
 
 /// The keys under which objects related to `o` are indexed: its own, and
@@ -157,7 +214,38 @@ mod tests {
         assert_eq!(probes(&ip("evil.example"), &prefixes).len(), 1);
     }
 
+    #[test]
+    fn ipv4_networks_are_keyed_by_prefix_and_bits() {
+        let n = ip("10.0.0.0/8");
+        assert_eq!(value_key(&n), (8 << 32) | 0x0a00_0000);
+        let keys = LookupKeys::of(
+            [&ip("10.1.2.3"), &n, &ip("evil.example")],
+            &Prefixes::default(),
+        );
+        assert_eq!(
+            keys.v4_targets,
+            [(32 << 32) | 0x0a01_0203, (8 << 32) | 0x0a00_0000]
+        );
+        assert_eq!(keys.values.len(), 2, "the address and the domain");
+        assert_eq!(keys.own.len(), 3);
+        assert!(keys.v6_networks.is_empty());
+    }
+
     proptest! {
+        /// The store's SQL computes an enclosing network's key from a
+        /// target as `(p << 32) | ((bits >> (32 - p)) << (32 - p))`: the
+        /// same as here, for every prefix.
+        #[test]
+        fn the_sql_key_formula_agrees(bits in any::<u32>(), p in 0u8..32) {
+            let address = ip(&std::net::Ipv4Addr::from(bits).to_string());
+            let target = v4_network_key(address.network().unwrap());
+            let b = target & 0xffff_ffff;
+            let shift = 32 - i64::from(p);
+            let sql = (i64::from(p) << 32) | ((b >> shift) << shift);
+            let network = address.network().unwrap().truncate(p).observable();
+            prop_assert_eq!(sql, value_key(&network));
+        }
+
         /// Containment found by probing is containment: a probe's network
         /// holds the address, and every recorded network that holds the
         /// address is probed.

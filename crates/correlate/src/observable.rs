@@ -166,11 +166,11 @@ impl Observable {
             return Err(fail("too long"));
         }
         let normal = match kind {
-            Kind::Ipv4 => ipv4(trimmed).map_err(|r| fail(r))?,
-            Kind::Ipv6 => ipv6(trimmed).map_err(|r| fail(r))?,
-            Kind::Domain => domain(trimmed).map_err(|r| fail(r))?,
-            Kind::Url => url(trimmed).map_err(|r| fail(r))?,
-            Kind::Email => email(trimmed).map_err(|r| fail(r))?,
+            Kind::Ipv4 => ipv4(trimmed).map_err(&fail)?,
+            Kind::Ipv6 => ipv6(trimmed).map_err(&fail)?,
+            Kind::Domain => domain(trimmed).map_err(&fail)?,
+            Kind::Url => url(trimmed).map_err(&fail)?,
+            Kind::Email => email(trimmed).map_err(&fail)?,
             Kind::Md5 | Kind::Sha1 | Kind::Sha256 | Kind::Sha512 => {
                 let len = kind.hex_len().unwrap_or(0);
                 if trimmed.len() != len || !trimmed.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -178,9 +178,9 @@ impl Observable {
                 }
                 trimmed.to_ascii_lowercase()
             }
-            Kind::AutonomousSystem => autonomous_system(trimmed).map_err(|r| fail(r))?,
-            Kind::X509Serial => x509_serial(trimmed).map_err(|r| fail(r))?,
-            Kind::Mac => mac(trimmed).map_err(|r| fail(r))?,
+            Kind::AutonomousSystem => autonomous_system(trimmed).map_err(&fail)?,
+            Kind::X509Serial => x509_serial(trimmed).map_err(&fail)?,
+            Kind::Mac => mac(trimmed).map_err(&fail)?,
         };
         Ok(Observable {
             kind,

@@ -384,7 +384,7 @@ async fn lookup(
     let prefixes = store.observable_prefixes().await?;
     let probed: Vec<Vec<vigia_correlate::Probe>> =
         observables.iter().map(|o| probes(o, &prefixes)).collect();
-    let (plain, networks) = vigia_correlate::split_keys(probed.iter().flatten());
+    let keys = vigia_correlate::LookupKeys::of(&observables, &prefixes);
     stages.prepare += t.elapsed();
     let t = Instant::now();
     let own: Vec<i64> = observables.iter().map(value_key).collect();
@@ -489,7 +489,8 @@ async fn index_bytes(store_url: &str, postgres: bool) -> Result<(i64, i64), BoxE
     if postgres {
         let mut c = sqlx::PgConnection::connect(store_url).await?;
         let index: i64 = sqlx::query(
-            "SELECT pg_total_relation_size('observable_index') + pg_total_relation_size('observable_networks')",
+            "SELECT pg_total_relation_size('observable_index') + pg_total_relation_size('observable_v4_networks') \
+             + pg_total_relation_size('observable_v6_networks')",
         )
             .fetch_one(&mut c)
             .await?

@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 
 use serde_json::Value;
 use sqlx::AnyConnection;
-use vigia_correlate::{observables, value_key, Observable, Prefixes};
+use vigia_correlate::{observables, value_key, KeyTable, LookupKeys, Observable, Prefixes};
 use vigia_policy::Audience;
 use vigia_stix::{StixId, Timestamp, Tlp};
 
@@ -24,7 +24,7 @@ use crate::sql::{col, corrupt, now, stamp, Stmt};
 /// flagged as over-correlating (MISP's `correlation_limit` idea).
 pub const DEFAULT_CORRELATION_CAP: u32 = 100;
 /// Keys per lookup statement.
-const KEYS_PER_QUERY: usize = 2_000;
+const KEYS_PER_QUERY: usize = 1000;
 /// Rows per multi-row INSERT.
 const ROWS_PER_INSERT: usize = 5_000;
 /// References read from one object.
@@ -56,26 +56,11 @@ const REF_TYPES: &[&str] = &[
     "relationship",
 ];
 
-/// Where a value's index rows are: plain values, or networks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Table {
-    Values,
-    Networks,
-}
-
-impl Table {
-    fn of(o: &Observable) -> Table {
-        match o.network() {
-            Some(n) if n.prefix < n.width() => Table::Networks,
-            _ => Table::Values,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Table::Values => "observable_index",
-            Table::Networks => "observable_networks",
-        }
+fn table_name(table: KeyTable) -> &'static str {
+    match table {
+        KeyTable::Values => "observable_index",
+        KeyTable::V4Networks => "observable_v4_networks",
+        KeyTable::V6Networks => "observable_v6_networks",
     }
 }
 
@@ -137,17 +122,20 @@ impl Store {
         keys: &[i64],
         access_keys: Option<&[String]>,
     ) -> Result<Vec<ObjectMatch>, StoreError> {
-        let mut out = self.matches_in(Table::Values, keys, access_keys).await?;
-        out.extend(self.matches_in(Table::Networks, keys, access_keys).await?);
+        let mut out = Vec::new();
+        for table in [KeyTable::Values, KeyTable::V4Networks, KeyTable::V6Networks] {
+            out.extend(self.matches_in(table, keys, access_keys, false).await?);
+        }
         Ok(out)
     }
 
     /// [`observable_matches`](Self::observable_matches) in one table.
     async fn matches_in(
         &self,
-        table: Table,
+        table: KeyTable,
         keys: &[i64],
         access_keys: Option<&[String]>,
+        skip_flagged: bool,
     ) -> Result<Vec<ObjectMatch>, StoreError> {
         if keys.is_empty() || access_keys.is_some_and(<[String]>::is_empty) {
             return Ok(Vec::new());
@@ -161,7 +149,11 @@ impl Store {
         for chunk in unique.chunks(KEYS_PER_QUERY) {
             let (store, chunk) = (self.clone(), chunk.to_vec());
             let access = access_keys.map(<[String]>::to_vec);
-            chunks.spawn(async move { store.matches_of(table, &chunk, access.as_deref()).await });
+            chunks.spawn(async move {
+                store
+                    .matches_of(table, &chunk, access.as_deref(), skip_flagged)
+                    .await
+            });
         }
         let mut out = Vec::new();
         while let Some(done) = chunks.join_next().await {
@@ -176,9 +168,10 @@ impl Store {
 
     async fn matches_of(
         &self,
-        table: Table,
+        table: KeyTable,
         chunk: &[i64],
         access_keys: Option<&[String]>,
+        skip_flagged: bool,
     ) -> Result<Vec<ObjectMatch>, StoreError> {
         let mut stmt = Stmt::new(
             self.backend,
@@ -188,71 +181,90 @@ impl Store {
                  o.audience AS audience FROM {} i \
                  JOIN objects o ON o.date_added = i.date_added \
                  WHERE o.is_latest = 1 AND o.revoked = 0 AND i.value_key IN (",
-                table.name()
+                table_name(table)
             ),
         );
         stmt.bind_list(chunk.iter().copied()).sql(")");
-        if let Some(access) = access_keys {
-            // Per candidate, a probe of (key, date_added) for each
-            // access key: never a scan of everything a key opens.
-            stmt.sql(
-                " AND EXISTS (SELECT 1 FROM object_access a \
-                 WHERE a.date_added = i.date_added AND a.access_key IN (",
-            )
-            .bind_list(access.iter().map(String::as_str))
-            .sql("))");
-        }
+        candidate_filters(&mut stmt, access_keys, skip_flagged);
         let rows = stmt.query()?.fetch_all(&self.pool).await?;
         rows.iter().map(object_match).collect()
     }
 
-    /// The candidates of a lookup, and which probed keys are
-    /// over-correlating. `values` are the keys of plain values looked up,
-    /// `networks` those of networks (networks looked up and the enclosing
-    /// networks of every address and network), `own` the keys of the
-    /// values themselves. A flagged value of its own gets at most
+    /// Every indexed IPv4 network holding one of `targets` (addresses and
+    /// networks as `v4_network_key`, an address with prefix 32): the keys
+    /// of the enclosing networks are computed here, one per prefix length
+    /// present, without a round of probes per length.
+    async fn v4_containment(
+        &self,
+        targets: &[i64],
+        access_keys: Option<&[String]>,
+    ) -> Result<Vec<ObjectMatch>, StoreError> {
+        if targets.is_empty() || access_keys.is_some_and(<[String]>::is_empty) {
+            return Ok(Vec::new());
+        }
+        let list = serde_json::to_string(targets).map_err(|e| corrupt("lookup targets", e))?;
+        let targets_sql = match self.backend {
+            Backend::Sqlite => "SELECT CAST(value AS INTEGER) AS target FROM json_each(",
+            Backend::Postgres => {
+                "SELECT CAST(v AS BIGINT) AS target FROM jsonb_array_elements_text(CAST("
+            }
+        };
+        let mut stmt = Stmt::new(
+            self.backend,
+            &format!(
+                "SELECT i.value_key AS value_key, o.date_added AS date_added, o.id AS id, \
+                 o.type AS type, o.created_by_ref AS created_by_ref, o.tlp AS tlp, \
+                 o.audience AS audience FROM ({targets_sql}"
+            ),
+        );
+        stmt.bind(list);
+        stmt.sql(match self.backend {
+            Backend::Sqlite => ")) t",
+            Backend::Postgres => " AS jsonb)) AS x(v)) t",
+        });
+        stmt.sql(
+            " JOIN observable_prefixes p ON p.family = 4 AND p.prefix <= (t.target >> 32) \
+             JOIN observable_v4_networks i ON i.value_key = \
+             ((CAST(p.prefix AS BIGINT) << 32) \
+              | (((t.target & 4294967295) >> (32 - p.prefix)) << (32 - p.prefix))) \
+             JOIN objects o ON o.date_added = i.date_added \
+             WHERE o.is_latest = 1 AND o.revoked = 0",
+        );
+        candidate_filters(&mut stmt, access_keys, true);
+        let rows = stmt.query()?.fetch_all(&self.pool).await?;
+        rows.iter().map(object_match).collect()
+    }
+
+    /// The candidates of a lookup, and which of the values' own keys are
+    /// over-correlating. A flagged value of its own gets at most
     /// `flagged_limit` newest candidates; a flagged enclosing network
     /// none: it is too common to tell anything, and fetching it for every
     /// address inside would cost the most and say the least.
-    #[tracing::instrument(skip_all, fields(values = values.len(), networks = networks.len()))]
+    #[tracing::instrument(skip_all, fields(values = keys.values.len(), v4 = keys.v4_targets.len()))]
     pub async fn lookup_candidates(
         &self,
-        values: &[i64],
-        networks: &[i64],
-        own: &[i64],
+        keys: &LookupKeys,
         access_keys: Option<&[String]>,
         flagged_limit: u32,
     ) -> Result<(Vec<ObjectMatch>, HashSet<i64>), StoreError> {
-        let all: Vec<i64> = values.iter().chain(networks).copied().collect();
-        let flagged = self.over_correlating(&all).await?;
-        let common = |keys: &[i64]| -> Vec<i64> {
-            keys.iter()
-                .copied()
-                .filter(|k| !flagged.contains(k))
-                .collect()
-        };
-        let (plain, nets) = (common(values), common(networks));
-        let (mut out, more) = tokio::try_join!(
-            self.matches_in(Table::Values, &plain, access_keys),
-            self.matches_in(Table::Networks, &nets, access_keys),
+        let (mut out, v4, v6, flagged) = tokio::try_join!(
+            self.matches_in(KeyTable::Values, &keys.values, access_keys, true),
+            self.v4_containment(&keys.v4_targets, access_keys),
+            self.matches_in(KeyTable::V6Networks, &keys.v6_networks, access_keys, true),
+            self.over_correlating(&keys.own),
         )?;
-        out.extend(more);
-        let mut flagged_own: Vec<(Table, i64)> = own
-            .iter()
-            .copied()
-            .filter(|k| flagged.contains(k))
-            .map(|k| {
-                let table = if networks.contains(&k) {
-                    Table::Networks
-                } else {
-                    Table::Values
-                };
-                (table, k)
-            })
-            .collect();
-        flagged_own.sort_unstable_by_key(|(_, k)| *k);
-        flagged_own.dedup();
-        for (table, key) in flagged_own {
+        out.extend(v4);
+        out.extend(v6);
+        let mut flagged_own: Vec<i64> = flagged.iter().copied().collect();
+        flagged_own.sort_unstable();
+        for key in flagged_own {
+            let table = if keys.v6_networks.contains(&key) {
+                KeyTable::V6Networks
+            } else if keys.values.contains(&key) {
+                KeyTable::Values
+            } else {
+                KeyTable::V4Networks
+            };
             out.extend(
                 self.newest_matches(table, key, access_keys, flagged_limit)
                     .await?,
@@ -263,7 +275,7 @@ impl Store {
 
     async fn newest_matches(
         &self,
-        table: Table,
+        table: KeyTable,
         key: i64,
         access_keys: Option<&[String]>,
         limit: u32,
@@ -276,18 +288,11 @@ impl Store {
                  o.audience AS audience FROM {} i \
                  JOIN objects o ON o.date_added = i.date_added \
                  WHERE o.is_latest = 1 AND o.revoked = 0 AND i.value_key = ",
-                table.name()
+                table_name(table)
             ),
         );
         stmt.bind(key);
-        if let Some(access) = access_keys {
-            stmt.sql(
-                " AND EXISTS (SELECT 1 FROM object_access a \
-                 WHERE a.date_added = i.date_added AND a.access_key IN (",
-            )
-            .bind_list(access.iter().map(String::as_str))
-            .sql("))");
-        }
+        candidate_filters(&mut stmt, access_keys, false);
         stmt.sql(" ORDER BY i.date_added DESC LIMIT ")
             .bind(i64::from(limit));
         let rows = stmt.query()?.fetch_all(&self.pool).await?;
@@ -360,7 +365,8 @@ impl Store {
     pub async fn correlation_stats(&self) -> Result<CorrelationStats, StoreError> {
         let (index_rows,): (i64,) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM observable_index) \
-             + (SELECT COUNT(*) FROM observable_networks)",
+             + (SELECT COUNT(*) FROM observable_v4_networks) \
+             + (SELECT COUNT(*) FROM observable_v6_networks)",
         )
         .fetch_one(&self.pool)
         .await?;
@@ -372,6 +378,31 @@ impl Store {
             index_rows,
             over_correlating,
         })
+    }
+}
+
+/// Narrows candidates (`i` the index row) to the access keys given, and
+/// leaves out over-correlating values when asked.
+fn candidate_filters<'a>(
+    stmt: &mut Stmt<'a>,
+    access_keys: Option<&'a [String]>,
+    skip_flagged: bool,
+) {
+    if let Some(access) = access_keys {
+        // Per candidate, a probe of (key, date_added) for each access
+        // key: never a scan of everything a key opens.
+        stmt.sql(
+            " AND EXISTS (SELECT 1 FROM object_access a \
+             WHERE a.date_added = i.date_added AND a.access_key IN (",
+        )
+        .bind_list(access.iter().map(String::as_str))
+        .sql("))");
+    }
+    if skip_flagged {
+        stmt.sql(
+            " AND NOT EXISTS (SELECT 1 FROM observable_over_correlating f \
+             WHERE f.value_key = i.value_key)",
+        );
     }
 }
 
@@ -442,25 +473,32 @@ pub(crate) async fn index(
     cap: u32,
 ) -> Result<(), StoreError> {
     let mut values: Vec<(i64, i64)> = Vec::new();
-    let mut networks: Vec<(i64, i64)> = Vec::new();
+    let mut v4: Vec<(i64, i64)> = Vec::new();
+    let mut v6: Vec<(i64, i64)> = Vec::new();
     let mut prefixes = Prefixes::default();
     let mut refs: Vec<(&str, i64)> = Vec::new();
     for (at, c) in rows {
         for o in &c.observables {
-            match Table::of(o) {
-                Table::Values => values.push((value_key(o), *at)),
-                Table::Networks => networks.push((value_key(o), *at)),
-            }
+            let into = match KeyTable::of(o) {
+                KeyTable::Values => &mut values,
+                KeyTable::V4Networks => &mut v4,
+                KeyTable::V6Networks => &mut v6,
+            };
+            into.push((value_key(o), *at));
             prefixes.note(o);
         }
         refs.extend(c.refs.iter().map(|r| (r.as_str(), *at)));
     }
-    for (table, keyed) in [(Table::Values, values), (Table::Networks, networks)] {
+    for (table, keyed) in [
+        (KeyTable::Values, values),
+        (KeyTable::V4Networks, v4),
+        (KeyTable::V6Networks, v6),
+    ] {
         if keyed.is_empty() {
             continue;
         }
         let admitted = within_cap(conn, backend, table, keyed, cap).await?;
-        let into = format!("{} (value_key, date_added)", table.name());
+        let into = format!("{} (value_key, date_added)", table_name(table));
         insert_pairs(conn, backend, &into, &admitted).await?;
     }
     note_prefixes(conn, backend, &prefixes).await?;
@@ -475,7 +513,7 @@ pub(crate) async fn index(
 async fn within_cap(
     conn: &mut AnyConnection,
     backend: Backend,
-    table: Table,
+    table: KeyTable,
     mut keyed: Vec<(i64, i64)>,
     cap: u32,
 ) -> Result<Vec<(i64, i64)>, StoreError> {
@@ -489,7 +527,7 @@ async fn within_cap(
             backend,
             &format!(
                 "SELECT value_key, COUNT(*) AS n FROM {} WHERE value_key IN (",
-                table.name()
+                table_name(table)
             ),
         );
         stmt.bind_list(chunk.iter().copied())

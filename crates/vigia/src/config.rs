@@ -369,6 +369,7 @@ mod tests {
             watch: vigia_notify::WatchSettings::default(),
             directory: Default::default(),
             console: Default::default(),
+            correlation: Default::default(),
         }
     }
 

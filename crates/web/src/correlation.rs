@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use vigia_correlate::work::{close_claim, Claim, ClaimState};
 use vigia_correlate::{
-    observables, probes, split_keys, value_key, ClaimDraft, Kind, Observable, Probe, Sighting,
+    observables, probes, value_key, ClaimDraft, Kind, LookupKeys, Observable, Probe, Sighting,
     SightingDraft, SightingSummary,
 };
 use vigia_policy::{may_view, viewer_keys, Community, Role, TeamId};
@@ -170,20 +170,13 @@ async fn answer(
         .iter()
         .map(|(_, o)| o.as_ref().map(|o| probes(o, &prefixes)).unwrap_or_default())
         .collect();
-    let (plain, networks) = split_keys(probed.iter().flatten());
-    let own_keys: Vec<i64> = values
-        .iter()
-        .filter_map(|(_, o)| o.as_ref().ok().map(value_key))
-        .collect();
+    let keys = LookupKeys::of(
+        values.iter().filter_map(|(_, o)| o.as_ref().ok()),
+        &prefixes,
+    );
     let (candidates, over) = state
         .store
-        .lookup_candidates(
-            &plain,
-            &networks,
-            &own_keys,
-            Some(&view.keys),
-            OVER_CORRELATING_LISTED,
-        )
+        .lookup_candidates(&keys, Some(&view.keys), OVER_CORRELATING_LISTED)
         .await?;
     let mut by_key: HashMap<i64, Vec<ObjectMatch>> = HashMap::new();
     for m in candidates {
@@ -293,7 +286,7 @@ impl ValueAnswer {
         let mut seen: Vec<Seen> = Vec::new();
         let mut ids = HashSet::new();
         let mut sorted: Vec<&(&Probe, &ObjectMatch)> = found.iter().collect();
-        sorted.sort_by(|a, b| b.1.date_added.cmp(&a.1.date_added));
+        sorted.sort_by_key(|b| std::cmp::Reverse(b.1.date_added));
         for (p, m) in sorted {
             if !ids.insert(m.id.as_str()) {
                 continue;

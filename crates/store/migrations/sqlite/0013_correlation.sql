@@ -10,10 +10,18 @@ CREATE TABLE observable_index (
     PRIMARY KEY (value_key, date_added)
 ) WITHOUT ROWID;
 
--- The same for networks (CIDR values with a prefix shorter than the
--- address): a lookup probes every enclosing network of each address, so
--- these probes go to a table a twentieth the size, which stays in cache.
-CREATE TABLE observable_networks (
+-- Networks (CIDR values shorter than an address) apart, since a lookup
+-- asks for every network enclosing each address. IPv4 networks are keyed
+-- (prefix << 32) | bits, so one query computes every enclosing network's
+-- key from the address itself; IPv6 networks by their value key, probed
+-- per prefix length present.
+CREATE TABLE observable_v4_networks (
+    value_key   BIGINT NOT NULL,
+    date_added  BIGINT NOT NULL,
+    PRIMARY KEY (value_key, date_added)
+) WITHOUT ROWID;
+
+CREATE TABLE observable_v6_networks (
     value_key   BIGINT NOT NULL,
     date_added  BIGINT NOT NULL,
     PRIMARY KEY (value_key, date_added)

@@ -270,25 +270,19 @@ async fn lookups_skip_common_networks_and_list_a_common_value_in_part(db: &TestD
     store_green(store, objects).await;
     let address = Observable::infer("10.1.2.3").unwrap();
     let prefixes = store.observable_prefixes().await.unwrap();
-    let probed = probes(&address, &prefixes);
-    let (plain, networks) = vigia_correlate::split_keys(&probed);
-    let (found, flagged) = store
-        .lookup_candidates(&plain, &networks, &[value_key(&address)], None, 1)
-        .await
-        .unwrap();
+    let keys = vigia_correlate::LookupKeys::of([&address], &prefixes);
+    let (found, flagged) = store.lookup_candidates(&keys, None, 1).await.unwrap();
     let ids: Vec<String> = found.iter().map(|m| m.id.to_string()).collect();
     assert_eq!(
         ids,
         [indicator_id(4)],
         "the common /8 is not fetched for every address in it"
     );
-    assert_eq!(flagged.len(), 1);
+    assert!(flagged.is_empty(), "the address itself is not common");
     let common = Observable::infer("common.example").unwrap();
     let key = value_key(&common);
-    let (found, flagged) = store
-        .lookup_candidates(&[key], &[], &[key], None, 1)
-        .await
-        .unwrap();
+    let keys = vigia_correlate::LookupKeys::of([&common], &prefixes);
+    let (found, flagged) = store.lookup_candidates(&keys, None, 1).await.unwrap();
     assert_eq!(
         found.len(),
         1,

@@ -146,7 +146,7 @@ fn correlation_sightings_and_claims_across_three_nodes() {
         answers[0]
     );
     assert_eq!(answers[1]["normalised"], "evil.example");
-    assert_eq!(match_ids(&answers[1]), [x.clone()]);
+    assert_eq!(match_ids(&answers[1]), std::slice::from_ref(&x));
     assert_eq!(
         answers[2]["known_benign"], "List of RFC 1918 CIDR blocks",
         "{}",
