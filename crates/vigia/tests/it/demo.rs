@@ -114,6 +114,22 @@ fn the_demo_runs_a_network_plays_the_scenario_and_stops_cleanly() {
         out.iter().any(|l| l.contains("saw it accepted")),
         "the scenario's assistance request is accepted:\n{text}"
     );
+    // Correlation: the batch lookup finds the shared indicator and a
+    // network, a warninglist marks private space, sightings and a claim
+    // come back.
+    for expected in [
+        "203.0.113.66           seen in 1 object(s)",
+        "(matched 198.51.100.0/24)",
+        "known benign (List of RFC 1918 CIDR blocks)",
+        "known benign (List of known IPv4 public DNS resolvers)",
+        "seen 6 times",
+        "sees it in progress",
+    ] {
+        assert!(
+            out.iter().any(|l| l.contains(expected)),
+            "the correlation step shows {expected:?}:\n{text}"
+        );
+    }
     // The console's compose preview and search, over the same API.
     let preview = out
         .iter()
