@@ -129,8 +129,24 @@ impl Prefixes {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Probe {
     pub key: i64,
+    via: Via,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Via {
+    Value(Observable),
+    /// Written out only when asked: most probes of a lookup match nothing.
+    Network(Network),
+}
+
+impl Probe {
     /// The value itself, or the enclosing network the key names.
-    pub matched: Observable,
+    pub fn matched(&self) -> Observable {
+        match &self.via {
+            Via::Value(o) => o.clone(),
+            Via::Network(n) => n.observable(),
+        }
+    }
 }
 
 /// The keys under which objects related to `o` are indexed: its own, and
@@ -139,15 +155,16 @@ pub struct Probe {
 pub fn probes(o: &Observable, prefixes: &Prefixes) -> Vec<Probe> {
     let mut out = vec![Probe {
         key: value_key(o),
-        matched: o.clone(),
+        via: Via::Value(o.clone()),
     }];
     if let Some(n) = o.network() {
-        out.extend(enclosing(n, prefixes).map(|net| {
-            let matched = net.observable();
-            Probe {
-                key: value_key(&matched),
-                matched,
-            }
+        out.extend(enclosing(n, prefixes).map(|net| Probe {
+            key: if net.v6 {
+                value_key(&net.observable())
+            } else {
+                v4_network_key(net)
+            },
+            via: Via::Network(net),
         }));
     }
     out
@@ -202,13 +219,13 @@ mod tests {
         assert_eq!(prefixes.v6, [32]);
         let matched: Vec<String> = probes(&ip("10.1.2.3"), &prefixes)
             .into_iter()
-            .map(|p| p.matched.value)
+            .map(|p| p.matched().value)
             .collect();
         assert_eq!(matched, ["10.1.2.3", "10.0.0.0/8", "10.1.2.0/24"]);
         // A network probes only shorter prefixes than its own.
         let matched: Vec<String> = probes(&ip("10.1.2.0/24"), &prefixes)
             .into_iter()
-            .map(|p| p.matched.value)
+            .map(|p| p.matched().value)
             .collect();
         assert_eq!(matched, ["10.1.2.0/24", "10.0.0.0/8"]);
         assert_eq!(probes(&ip("evil.example"), &prefixes).len(), 1);

@@ -376,7 +376,17 @@ fn domain(s: &str) -> Result<String, &'static str> {
     if s.contains(['/', '@', ':', ' ', '\\']) {
         return Err("a domain name has no '/', '@', ':', '\\' or spaces");
     }
-    let ascii = idna::domain_to_ascii(s).map_err(|_| "not a valid (internationalised) name")?;
+    // Plain ASCII names (nearly all) only fold case; IDNA is for the rest
+    // and for A-labels, which it checks.
+    let plain = s
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_');
+    let lower = s.to_ascii_lowercase();
+    let ascii = if plain && !lower.contains("xn--") {
+        lower
+    } else {
+        idna::domain_to_ascii(s).map_err(|_| "not a valid (internationalised) name")?
+    };
     if ascii.is_empty()
         || ascii.len() > 253
         || ascii
@@ -491,6 +501,18 @@ mod tests {
             norm(Kind::Email, "Alice@Bücher.Example"),
             "alice@xn--bcher-kva.example"
         );
+    }
+
+    proptest::proptest! {
+        /// The ASCII fast path and IDNA agree on plain names.
+        #[test]
+        fn plain_names_fold_like_idna(name in "[a-zA-Z0-9][a-zA-Z0-9-]{0,20}(\\.[a-zA-Z0-9][a-zA-Z0-9-]{0,20}){0,3}") {
+            let fast = Observable::new(Kind::Domain, &name).map(|o| o.value);
+            let idna = idna::domain_to_ascii(&name).map_err(|_| ());
+            if let (Ok(fast), Ok(idna)) = (&fast, &idna) {
+                proptest::prop_assert_eq!(fast, idna);
+            }
+        }
     }
 
     #[test]

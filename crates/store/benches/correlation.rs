@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use sqlx::{Connection, Executor, Row};
-use vigia_correlate::{probes, value_key, Observable};
+use vigia_correlate::{probes, Observable};
 use vigia_policy::{may_view, object_keys, viewer_keys, Audience, TeamId, Viewer};
 use vigia_stix::{SchemaSet, StixObject, Tlp};
 use vigia_store::ingest::{ingest, IngestContext};
@@ -387,16 +387,9 @@ async fn lookup(
     let keys = vigia_correlate::LookupKeys::of(&observables, &prefixes);
     stages.prepare += t.elapsed();
     let t = Instant::now();
-    let own: Vec<i64> = observables.iter().map(value_key).collect();
     let narrow = std::env::var_os("VIGIA_BENCH_NO_ACCESS_KEYS").is_none();
     let (candidates, _flagged) = store
-        .lookup_candidates(
-            &plain,
-            &networks,
-            &own,
-            narrow.then_some(access.as_slice()),
-            20,
-        )
+        .lookup_candidates(&keys, narrow.then_some(access.as_slice()), 20)
         .await?;
     let matches: Vec<_> = candidates
         .into_iter()

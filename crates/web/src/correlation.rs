@@ -300,7 +300,7 @@ impl ValueAnswer {
                 team,
                 tlp: m.tlp.label().to_owned(),
                 date_added: m.date_added.to_string(),
-                via: p.matched.value.clone(),
+                via: p.matched().value,
             });
         }
         let team_set: BTreeSet<String> = seen

@@ -54,7 +54,7 @@ async fn lookup(store: &Store, value: &str, keys: Option<&[String]>) -> Vec<(Str
         .into_iter()
         .map(|m| {
             let via = probes.iter().find(|p| p.key == m.value_key).unwrap();
-            (m.id.to_string(), via.matched.value.clone())
+            (m.id.to_string(), via.matched().value)
         })
         .collect();
     out.sort();
