@@ -178,9 +178,7 @@ impl Store {
         let mut stmt = Stmt::new(
             self.backend,
             &format!(
-                "SELECT i.value_key AS value_key, o.date_added AS date_added, o.id AS id, \
-                 o.type AS type, o.created_by_ref AS created_by_ref, o.tlp AS tlp, \
-                 o.audience AS audience FROM {} i \
+                "SELECT {MATCH_COLUMNS} FROM {} i \
                  JOIN objects o ON o.date_added = i.date_added \
                  WHERE o.is_latest = 1 AND o.revoked = 0 AND i.value_key IN (",
                 table_name(table)
@@ -236,11 +234,7 @@ impl Store {
         };
         let mut stmt = Stmt::new(
             self.backend,
-            &format!(
-                "SELECT i.value_key AS value_key, o.date_added AS date_added, o.id AS id, \
-                 o.type AS type, o.created_by_ref AS created_by_ref, o.tlp AS tlp, \
-                 o.audience AS audience FROM ({targets_sql}"
-            ),
+            &format!("SELECT {MATCH_COLUMNS} FROM ({targets_sql}"),
         );
         stmt.bind(list);
         stmt.sql(match self.backend {
@@ -308,9 +302,7 @@ impl Store {
         let mut stmt = Stmt::new(
             self.backend,
             &format!(
-                "SELECT i.value_key AS value_key, o.date_added AS date_added, o.id AS id, \
-                 o.type AS type, o.created_by_ref AS created_by_ref, o.tlp AS tlp, \
-                 o.audience AS audience FROM {} i \
+                "SELECT {MATCH_COLUMNS} FROM {} i \
                  JOIN objects o ON o.date_added = i.date_added \
                  WHERE o.is_latest = 1 AND o.revoked = 0 AND i.value_key = ",
                 table_name(table)
@@ -430,6 +422,10 @@ fn candidate_filters<'a>(
         );
     }
 }
+
+/// The columns `object_match` reads, from index row `i` and object `o`.
+const MATCH_COLUMNS: &str = "i.value_key AS value_key, o.date_added AS date_added, o.id AS id, \
+     o.type AS type, o.created_by_ref AS created_by_ref, o.tlp AS tlp, o.audience AS audience";
 
 fn object_match(row: &sqlx::any::AnyRow) -> Result<ObjectMatch, StoreError> {
     let date_added: i64 = col(row, "date_added", &|| "observable match".into())?;

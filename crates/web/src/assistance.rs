@@ -40,14 +40,16 @@ pub(crate) struct Step {
     pub(crate) note: String,
 }
 
-fn writer(caller: &Caller) -> AppResult<TeamId> {
+/// The caller's team, if its role may write (analyst or higher); `what`
+/// names what it may not do otherwise.
+pub(crate) fn writer(caller: &Caller, what: &str) -> AppResult<TeamId> {
     if matches!(
         caller.role(),
         Some(Role::ReadOnly) | Some(Role::PeerNode) | None
     ) {
-        return Err(AppError::Forbidden(
-            "assistance requests need the analyst role or higher".into(),
-        ));
+        return Err(AppError::Forbidden(format!(
+            "{what} need the analyst role or higher"
+        )));
     }
     Ok(caller.require_authenticated()?.clone())
 }
@@ -69,11 +71,19 @@ pub(crate) async fn resolve_team(state: &AppState, to: &str) -> AppResult<TeamId
         .ok_or_else(|| AppError::field("to", format!("no single team known here is {to:?}")))
 }
 
-async fn publish(state: &AppState, team: &TeamId, object: Value) -> AppResult<()> {
+/// Publishes one object the node built for `team`; a refusal is a 422.
+pub(crate) async fn publish_one(state: &AppState, team: &TeamId, object: &Value) -> AppResult<()> {
     let report = crate::routes::objects::ingest_body(state, team, object.to_string()).await?;
     if let Some(f) = report.failures.first() {
         return Err(AppError::field("body", format!("refused: {}", f.reason)));
     }
+    Ok(())
+}
+
+/// Publishes a request or step and projects it at once, so the next page
+/// shows it.
+async fn publish(state: &AppState, team: &TeamId, object: Value) -> AppResult<()> {
+    publish_one(state, team, &object).await?;
     state.project_now().await;
     Ok(())
 }
@@ -84,7 +94,7 @@ pub(crate) async fn request_as(
     r: NewRequest,
     via: &str,
 ) -> AppResult<String> {
-    let team = writer(caller)?;
+    let team = writer(caller, "assistance requests")?;
     let helper = resolve_team(state, &r.to).await?;
     let draft = RequestDraft {
         requester: team.as_str().to_owned(),
@@ -145,7 +155,7 @@ pub(crate) async fn step_as(
     step: Step,
     via: &str,
 ) -> AppResult<AssistanceRecord> {
-    let team = writer(caller)?;
+    let team = writer(caller, "assistance requests")?;
     let (r, side) = party(state, caller, id).await?;
     let to: AssistanceState = step
         .state

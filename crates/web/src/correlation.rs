@@ -17,13 +17,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use vigia_correlate::work::{close_claim, Claim, ClaimState};
 use vigia_correlate::{
-    observables, probes, value_key, ClaimDraft, Kind, LookupKeys, Observable, Probe, Sighting,
-    SightingDraft, SightingSummary,
+    observables, probes, ClaimDraft, Kind, LookupKeys, Observable, Probe, Sighting, SightingDraft,
+    SightingSummary,
 };
-use vigia_policy::{may_view, viewer_keys, Community, Role, TeamId};
+use vigia_policy::{may_view, viewer_keys, Community, Role};
 use vigia_stix::{Distribution, Timestamp, Tlp};
 use vigia_store::{ObjectMatch, StoredObject, TeamRecord};
 
+use crate::assistance::{publish_one, writer};
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
 use crate::state::{now, AppState};
@@ -207,7 +208,8 @@ async fn answer(
                 .collect();
             let mut a = ValueAnswer::of(input, &o, &found, &teams, &sightings, per_value);
             a.known_benign = state.exclusions.benign(&o).map(str::to_owned);
-            a.over_correlating = !found.is_empty() && over.contains(&value_key(&o));
+            a.over_correlating =
+                !found.is_empty() && probes.first().is_some_and(|p| over.contains(&p.key));
             a
         })
         .collect())
@@ -658,26 +660,6 @@ impl Sharing {
     }
 }
 
-fn writer(caller: &Caller) -> AppResult<TeamId> {
-    if matches!(
-        caller.role(),
-        Some(Role::ReadOnly) | Some(Role::PeerNode) | None
-    ) {
-        return Err(AppError::Forbidden(
-            "sightings and analysis claims need the analyst role or higher".into(),
-        ));
-    }
-    Ok(caller.require_authenticated()?.clone())
-}
-
-async fn publish(state: &AppState, team: &TeamId, object: &Value) -> AppResult<()> {
-    let report = crate::routes::objects::ingest_body(state, team, object.to_string()).await?;
-    if let Some(f) = report.failures.first() {
-        return Err(AppError::field("body", format!("refused: {}", f.reason)));
-    }
-    Ok(())
-}
-
 fn timestamp(field: &str, text: Option<&str>) -> AppResult<Option<Timestamp>> {
     text.map(|t| Timestamp::parse(t).map_err(|e| AppError::field(field, e)))
         .transpose()
@@ -704,7 +686,7 @@ pub(crate) async fn sight_as(
     s: NewSighting,
     via: &str,
 ) -> AppResult<String> {
-    let team = writer(caller)?;
+    let team = writer(caller, "sightings and analysis claims")?;
     let view = View::of(state, caller).await?;
     visible(state, &view, &s.sighting_of_ref).await?;
     let (tlp, distribution) = s.sharing.resolve(state).await?;
@@ -719,7 +701,7 @@ pub(crate) async fn sight_as(
     };
     draft.check().map_err(|(f, e)| AppError::field(f, e))?;
     let object = draft.to_stix(&uuid::Uuid::new_v4().to_string(), now());
-    publish(state, &team, &object).await?;
+    publish_one(state, &team, &object).await?;
     let id = object["id"].as_str().unwrap_or_default().to_owned();
     state
         .audit(
@@ -761,7 +743,7 @@ pub(crate) async fn claim_as(
     c: NewClaim,
     via: &str,
 ) -> AppResult<String> {
-    let team = writer(caller)?;
+    let team = writer(caller, "sightings and analysis claims")?;
     let view = View::of(state, caller).await?;
     visible(state, &view, &c.object_ref).await?;
     let (tlp, distribution) = c.sharing.resolve(state).await?;
@@ -777,7 +759,7 @@ pub(crate) async fn claim_as(
     };
     draft.check(at).map_err(|(f, e)| AppError::field(f, e))?;
     let object = draft.to_stix(&uuid::Uuid::new_v4().to_string(), at);
-    publish(state, &team, &object).await?;
+    publish_one(state, &team, &object).await?;
     let id = object["id"].as_str().unwrap_or_default().to_owned();
     state
         .audit(
@@ -818,7 +800,7 @@ pub(crate) async fn close_as(
     c: CloseClaim,
     via: &str,
 ) -> AppResult<ClaimRow> {
-    let team = writer(caller)?;
+    let team = writer(caller, "sightings and analysis claims")?;
     let view = View::of(state, caller).await?;
     let note = visible(state, &view, id).await?;
     let value: Value = serde_json::from_str(&note.raw)
@@ -846,7 +828,7 @@ pub(crate) async fn close_as(
     }
     let next =
         close_claim(&value, to, c.result_ref.as_deref(), now()).map_err(AppError::Conflict)?;
-    publish(state, &team, &next).await?;
+    publish_one(state, &team, &next).await?;
     state
         .audit(
             &caller.actor,

@@ -688,6 +688,7 @@ async fn correlation(
         )
         .await?;
     }
+    // The two sightings above: 4 + 2.
     let expected = 6;
     let t = Instant::now();
     wait_for(|| async {
