@@ -222,6 +222,35 @@ fn parse_until(v: &str) -> Result<OffsetDateTime, String> {
     Ok(d.with_hms(23, 59, 59).map_err(|_| bad())?.assume_utc())
 }
 
+/// Which teams attended one occurrence of an event (recorded by its
+/// organiser).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attendance {
+    pub event_ref: String,
+    /// The occurrence's date, `YYYY-MM-DD`.
+    pub occurrence: String,
+    /// The teams present.
+    pub present: Vec<String>,
+    #[serde(default)]
+    pub notes: String,
+}
+
+impl Attendance {
+    /// # Errors
+    /// The field that is wrong and why.
+    pub fn check(&self) -> Result<(), FieldError> {
+        if !self.event_ref.starts_with("note--") {
+            return Err(("event_ref", "not an event id".into()));
+        }
+        crate::parse_date("occurrence", &self.occurrence)?;
+        if let Some(t) = self.present.iter().find(|t| !t.starts_with("identity--")) {
+            return Err(("present", format!("{t:?} is not a team id")));
+        }
+        check_text("notes", &self.notes)
+    }
+}
+
 /// One event in a feed.
 #[derive(Clone, Debug)]
 pub struct FeedEvent<'a> {

@@ -231,7 +231,20 @@ pub fn kind_of(object_type: &str, raw: &str) -> Option<Kind> {
         return None;
     }
     let v: Value = serde_json::from_str(raw).ok()?;
-    Record::read(&v).map(|r| r.kind)
+    kind_in(&v)
+}
+
+/// The kind of a parsed STIX object, if it is a cooperation note.
+pub fn kind_in(v: &Value) -> Option<Kind> {
+    if v.get("type")?.as_str()? != "note" {
+        return None;
+    }
+    v.get("extensions")?
+        .get(COOPERATION_EXTENSION_ID)?
+        .get("kind")?
+        .as_str()?
+        .parse()
+        .ok()
 }
 
 #[cfg(test)]

@@ -468,7 +468,17 @@ pub(crate) fn contribution(object_type: &str, raw: &str) -> Contribution {
         } else {
             Vec::new()
         },
-        refs: if wants_refs { refs(&value) } else { Vec::new() },
+        refs: if wants_refs {
+            let mut r = refs(&value);
+            // Cooperation records are listed by kind through the same
+            // table, under a key no STIX id can take.
+            if let Some(kind) = vigia_cooperation::record::kind_in(&value) {
+                r.push(kind.index_key());
+            }
+            r
+        } else {
+            Vec::new()
+        },
     }
 }
 

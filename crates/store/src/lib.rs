@@ -19,6 +19,7 @@
 mod assistance;
 mod audit;
 mod awareness;
+mod cooperation;
 mod correlation;
 mod db;
 mod directory;

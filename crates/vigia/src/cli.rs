@@ -84,6 +84,12 @@ pub(crate) enum Command {
     /// object the token may see on a node: where each was seen, by which
     /// teams and when, sightings, and warninglist hits.
     Lookup(LookupArgs),
+    /// The network's working life on a node, as a token sees it: publish a
+    /// record (event, attendance, milestone, training needs, mentoring,
+    /// document, assessment, report section…), list them, and read the
+    /// calendar, milestones, training, compendium, self-assessment and the
+    /// annual report.
+    Network(NetworkArgs),
     /// Each team's score against the minimum standards and the seven trust
     /// attributes.
     Standards {
@@ -129,6 +135,67 @@ pub(crate) struct LookupArgs {
     /// Print only values that were found or are on a warninglist.
     #[arg(long)]
     pub(crate) found_only: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct NetworkArgs {
+    #[command(subcommand)]
+    pub(crate) command: NetworkCommand,
+    /// The node's base URL; default: the public URL of the node in
+    /// --data-dir.
+    #[arg(long, global = true, value_name = "URL")]
+    pub(crate) url: Option<String>,
+    /// The node's data directory, to find its URL.
+    #[arg(long, global = true, env = "VIGIA_DATA_DIR", value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// A bearer token of the node (`vigia token create`).
+    #[arg(long, global = true, env = "VIGIA_TOKEN", hide_env_values = true)]
+    pub(crate) token: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum NetworkCommand {
+    /// Publishes a record from a JSON file holding `title`, `body` and
+    /// optionally `summary`, `id` (a new version), `tlp`, `to`, `groups`.
+    Publish {
+        /// event, attendance, milestone, milestone-done, report-section,
+        /// training-needs, training-record, mentoring, engagement,
+        /// document, assessment, questionnaire.
+        kind: String,
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// The records of one kind the token may see, as JSON.
+    List { kind: String },
+    /// Upcoming events, as JSON.
+    Calendar {
+        /// Print the iCalendar feed instead.
+        #[arg(long)]
+        ics: bool,
+    },
+    /// Milestones and each member's state, as JSON.
+    Milestones,
+    /// Sends the milestone reminders due now (admin token).
+    Remind,
+    /// Training needs gathered across the region, mentoring pairs,
+    /// engagements and training records, as JSON.
+    Training,
+    /// The compendium, as JSON.
+    Compendium,
+    /// The country's self-assessment (baseline, progress, gap list) and
+    /// the regional readiness index, as JSON.
+    Assessment,
+    /// The annual report.
+    Report {
+        #[arg(long)]
+        year: i32,
+        /// json, html or pdf (needs Chromium on the node).
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// Write to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

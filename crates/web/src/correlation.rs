@@ -620,7 +620,7 @@ pub(crate) struct Sharing {
 }
 
 impl Sharing {
-    async fn resolve(self, state: &AppState) -> AppResult<(Tlp, Distribution)> {
+    pub(crate) async fn resolve(self, state: &AppState) -> AppResult<(Tlp, Distribution)> {
         let tlp = match self.tlp.as_deref() {
             None => Tlp::Green,
             Some(t) => t.parse::<Tlp>().map_err(|e| AppError::field("tlp", e))?,

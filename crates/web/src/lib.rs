@@ -21,6 +21,7 @@ mod console;
 pub use console::ConsoleSettings;
 mod assistance;
 mod awareness;
+mod cooperation;
 mod correlation;
 pub mod credentials;
 pub mod directory;
@@ -47,6 +48,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 pub use auth::Caller;
+pub use cooperation::{run_reminders, send_due_reminders};
 pub use error::{AppError, AppResult};
 pub use routes::admin::{new_team_id, parse_country};
 pub use routes::tokens::{create_token, TokenRequest};
@@ -156,6 +158,19 @@ pub fn router(state: AppState) -> Router {
         .route("/sightings", post(correlation::create_sighting))
         .route("/claims", post(correlation::create_claim))
         .route("/claims/{id}", post(correlation::close_claim_route))
+        .route(
+            "/cooperation/{kind}",
+            get(cooperation::list).post(cooperation::create),
+        )
+        .route("/calendar", get(cooperation::calendar_list))
+        .route("/calendar.ics", get(cooperation::user_feed))
+        .route("/milestones", get(cooperation::milestones))
+        .route("/milestones/remind", post(cooperation::remind))
+        .route("/report/annual", get(cooperation::annual))
+        .route("/training", get(cooperation::training))
+        .route("/compendium", get(cooperation::compendium))
+        .route("/assessment", get(cooperation::assessment))
+        .route("/readiness", get(cooperation::readiness))
         .route("/awareness", get(awareness::list))
         .route(
             "/awareness/{slug}/{lang}",
@@ -174,6 +189,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .nest("/api", api)
+        .route("/calendar.ics", get(cooperation::public_feed))
         .route("/ack/{token}", get(ack::show).post(ack::confirm))
         .merge(console::router(state.clone()))
         .merge(portal::router(state.clone()))

@@ -17,6 +17,7 @@ on_both_backends!(
     access_keys_narrow_matches,
     references_lead_back_to_sightings_and_notes,
     deleted_versions_leave_the_correlation_index,
+    cooperation_records_are_listed_by_kind,
 );
 
 const CREATED: &str = "2024-01-01T00:00:00.000Z";
@@ -289,4 +290,55 @@ async fn lookups_skip_common_networks_and_list_a_common_value_in_part(db: &TestD
         "a common value itself: its newest candidates, limited"
     );
     assert!(flagged.contains(&key));
+}
+
+/// Cooperation records (issue 11) are listed by kind, latest version
+/// only, through the reference index.
+async fn cooperation_records_are_listed_by_kind(db: &TestDb) {
+    use vigia_cooperation::{Kind, RecordDraft};
+    let store = &db.store;
+    let team = format!("identity--{}", uuid(34, 1));
+    let draft = |kind, title: &str| RecordDraft {
+        kind,
+        team: team.clone(),
+        title: title.into(),
+        summary: String::new(),
+        refs: vec![],
+        body: json!({}),
+        tlp: Tlp::Green,
+        distribution: Default::default(),
+    };
+    let t0 = vigia_stix::Timestamp::parse(CREATED).unwrap();
+    let t1 = vigia_stix::Timestamp::parse("2024-02-01T00:00:00Z").unwrap();
+    let event_id = format!("note--{}", uuid(35, 1));
+    let event = draft(Kind::Event, "Quarterly call").to_stix(&event_id, t0, t0);
+    let moved = draft(Kind::Event, "Quarterly call (moved)").to_stix(&event_id, t0, t1);
+    let doc = draft(Kind::Document, "Lessons").to_stix(&format!("note--{}", uuid(35, 2)), t0, t0);
+    store_green(
+        store,
+        vec![parse(&event.to_string()), parse(&doc.to_string())],
+    )
+    .await;
+    store_green(store, vec![parse(&moved.to_string())]).await;
+    let events = store
+        .cooperation_records(Kind::Event, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1, "the latest version only");
+    assert!(events[0].raw.contains("(moved)"));
+    let docs = store
+        .cooperation_records(Kind::Document, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(docs.len(), 1);
+    assert!(store
+        .cooperation_records(Kind::Milestone, None, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .cooperation_records(Kind::Event, Some(&[]), 10)
+        .await
+        .unwrap()
+        .is_empty());
 }

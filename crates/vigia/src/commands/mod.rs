@@ -7,6 +7,7 @@ mod directory;
 pub(crate) mod federation;
 mod init;
 mod lookup;
+mod network;
 pub(crate) mod serve;
 mod taxii;
 pub(crate) mod watch;
@@ -176,6 +177,10 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             match cmd {
                 crate::cli::CsafCommand::Import(args) => csaf::import(args).await,
             }
+        }
+        Command::Network(args) => {
+            telemetry::init_logs(LogFormat::Text, "warn");
+            network::network(args).await
         }
         Command::Lookup(args) => {
             telemetry::init_logs(LogFormat::Text, "warn");

@@ -141,6 +141,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     state = state.with_watch(watch.clone());
     workers.spawn(vigia_notify::run(watch));
+    workers.spawn(vigia_web::run_reminders(state.clone()));
     tracing::info!(%local, node_id = %config.node_id, backend = ?store.backend(), "vigia node listening");
     if config.log_format == LogFormat::Text {
         // A plain line for scripts and tests that start a node on port 0.

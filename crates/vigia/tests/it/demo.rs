@@ -130,6 +130,30 @@ fn the_demo_runs_a_network_plays_the_scenario_and_stops_cleanly() {
             "the correlation step shows {expected:?}:\n{text}"
         );
     }
+    // The network's working life: calendar feeds, the milestone met by
+    // training needs, mentoring, the compendium, the readiness index, and
+    // a national section the Secretariat alone reads.
+    for expected in [
+        "calendar feed holds 2 events (its public feed 1)",
+        " done",
+        "reminders sent now for 1 milestone(s)",
+        "regional training demand: Digital Forensics Investigator — 3 people",
+        "proposed mentoring pair:",
+        "1 past its review date",
+        "from 2 countries that opted in",
+        "national sections seen by the Secretariat 1, by",
+    ] {
+        assert!(
+            out.iter().any(|l| l.contains(expected)),
+            "the network-life step shows {expected:?}:\n{text}"
+        );
+    }
+    assert!(
+        out.iter().any(
+            |l| l.contains("national sections seen by the Secretariat 1") && l.ends_with(" 0")
+        ),
+        "a member does not read another's section marked for the Secretariat:\n{text}"
+    );
     // The console's compose preview and search, over the same API.
     let preview = out
         .iter()

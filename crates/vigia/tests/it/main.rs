@@ -18,6 +18,7 @@ mod federation_net;
 mod helpers;
 mod http_errors;
 mod leak_oracle;
+mod network;
 mod objects;
 mod portal;
 mod postgres;

@@ -14,6 +14,7 @@ mod assistance;
 mod census;
 mod correlation;
 mod i18n;
+mod network;
 mod pages;
 mod products;
 mod reports;
@@ -35,6 +36,7 @@ use vigia_policy::{Role, TeamId, Viewer};
 use vigia_stix::Timestamp;
 
 pub(crate) use i18n::{negotiate, Messages, LANGUAGES};
+pub(crate) use network::report_html;
 
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
@@ -118,6 +120,12 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         )
         .route("/console/related/{id}/claim", post(correlation::claim))
         .route("/console/claims/{id}", post(correlation::close))
+        .route(
+            "/console/network",
+            get(network::page).post(network::publish),
+        )
+        .route("/console/annual", get(network::annual))
+        .route("/console/assets/annual.css", get(network::css))
         .route("/console/reports", get(reports::queue))
         .route(
             "/console/assistance",

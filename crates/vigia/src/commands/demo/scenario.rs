@@ -441,6 +441,7 @@ pub(super) async fn play(sites: &[Site]) -> anyhow::Result<()> {
     public_report(sites, b, &watches[b].store, &team(b)?).await?;
     assistance(sites, origin, b, &team(b)?).await?;
     correlation(sites, origin, a, b, &team(b)?).await?;
+    network_life(sites, &teams, origin, a, b).await?;
 
     for w in watches {
         w.store.close().await;
@@ -892,5 +893,243 @@ async fn census_and_coverage(
         "      the map: {} (also `vigia coverage`, GET /api/coverage?format=svg)",
         svg.display()
     );
+    Ok(())
+}
+
+/// GETs `path` as the holder of `token` and returns the JSON answer.
+async fn get_json(site: &Site, token: &str, path: &str) -> anyhow::Result<Value> {
+    Ok(reqwest::Client::new()
+        .get(format!("{}{path}", site.url()))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?)
+}
+
+/// The network's working life (issue 11): the Secretariat's quarterly
+/// call and a training-needs milestone, a member's needs, mentoring
+/// matched across two members, a lessons-learned document on the IGF
+/// template, self-assessments with shared scores, and the annual report
+/// with a national section the Secretariat alone may read.
+async fn network_life(
+    sites: &[Site],
+    teams: &[String],
+    origin: usize,
+    a: usize,
+    b: usize,
+) -> anyhow::Result<()> {
+    let secretariat = &sites[0];
+    println!(
+        "  14. The network's working life: the Secretariat's calendar and milestones, {}'s training needs, mentoring, the compendium, self-assessment and the annual report",
+        sites[origin].country
+    );
+    let today = time::OffsetDateTime::now_utc().date();
+    let date = |d: time::Date| vigia_cooperation::format_date(d);
+    let ts = api_token(secretariat, "analyst").await?;
+    let (to, ta, tb) = (
+        api_token(&sites[origin], "analyst").await?,
+        api_token(&sites[a], "analyst").await?,
+        api_token(&sites[b], "analyst").await?,
+    );
+    let call = post_json(secretariat, &ts, "/api/cooperation/event", &json!({
+        "title": "Quarterly call of the national points of contact",
+        "tlp": "green",
+        "body": {"kind": "call", "start": format!("{}T14:00:00Z", date(today + time::Duration::days(7))),
+            "duration_minutes": 90, "recurrence": "FREQ=MONTHLY;INTERVAL=3",
+            "location": "https://meet.example.org/wwn-npoc", "audience": "National points of contact",
+            "description": "Standing agenda: drills, open incidents, training needs, AOB."}
+    })).await?;
+    post_json(secretariat, &ts, "/api/cooperation/event", &json!({
+        "title": "Regional cybersecurity awareness week",
+        "tlp": "clear",
+        "body": {"kind": "meeting", "start": format!("{}T13:00:00Z", date(today + time::Duration::days(40))),
+            "duration_minutes": 240, "audience": "The public, governments and industry"}
+    })).await?;
+    let members: Vec<Value> = teams.iter().skip(1).map(|t| json!({"team": t})).collect();
+    let milestone = post_json(
+        secretariat,
+        &ts,
+        "/api/cooperation/milestone",
+        &json!({
+            "title": "Training needs for the next cycle",
+            "tlp": "green",
+            "body": {"due": date(today + time::Duration::days(10)), "members": members,
+                "remind_days_before": [14, 3], "topic": "training-needs"}
+        }),
+    )
+    .await?;
+    let milestone_id = milestone["id"].as_str().unwrap_or_default().to_owned();
+    post_json(&sites[origin], &to, "/api/cooperation/training-needs", &json!({
+        "title": "Training needs", "tlp": "green",
+        "body": {"milestone_ref": milestone_id, "needs": [
+            {"topic": "forensics", "people": 3, "by": date(today + time::Duration::days(180)), "priority": "high"},
+            {"topic": "threat-intelligence", "people": 2, "by": date(today + time::Duration::days(365)), "priority": "medium"}]}
+    })).await?;
+    post_json(&sites[a], &ta, "/api/cooperation/mentoring", &json!({
+        "title": "Mentoring offer", "tlp": "green",
+        "body": {"side": "offer", "topics": ["incident-responder", "forensics"], "languages": ["es", "en"], "region": "south-america", "capacity": 2}
+    })).await?;
+    post_json(&sites[b], &tb, "/api/cooperation/mentoring", &json!({
+        "title": "Mentoring request", "tlp": "green",
+        "body": {"side": "ask", "topics": ["incident-responder"], "languages": ["es"], "region": "south-america"}
+    })).await?;
+    let sections: Vec<Value> = vigia_cooperation::compendium::IGF_BPF_TEMPLATE
+        .iter()
+        .map(|h| json!({"heading": h, "text": "Drawn from the ransomware case handled with two neighbouring teams."}))
+        .collect();
+    post_json(&sites[origin], &to, "/api/cooperation/document", &json!({
+        "title": "Ransomware against municipal services: lessons learned", "tlp": "green",
+        "body": {"document_type": "lessons-learned", "template": "igf-bpf", "sections": sections,
+            "services": ["incident-management/incident-coordination"], "audiences": ["csirt", "government"],
+            "language": "es", "owner": "Head of incident response", "review_by": date(today - time::Duration::days(1))}
+    })).await?;
+    let assessment = |country: &str, levels: [u8; 5]| {
+        let q = vigia_cooperation::assessment::Questionnaire::default_v1();
+        let elements: Vec<Value> = q.elements.iter().zip(levels).map(|(e, l)| json!({
+            "element": e.id, "level": l, "target": 4, "priority": if l < 3 { "high" } else { "medium" },
+            "gaps": "see steps", "steps": [{"text": "Adopt a plan", "state": "in-progress"}]})).collect();
+        json!({"country": country, "questionnaire_version": 1, "assessed_on": date(today), "elements": elements, "share_scores": true})
+    };
+    post_json(
+        &sites[origin],
+        &to,
+        "/api/cooperation/assessment",
+        &json!({
+            "title": "National self-assessment", "tlp": "amber", "to": [teams[0]],
+            "body": assessment(&sites[origin].country, [3, 2, 4, 2, 2])
+        }),
+    )
+    .await?;
+    post_json(
+        &sites[a],
+        &ta,
+        "/api/cooperation/assessment",
+        &json!({
+            "title": "National self-assessment", "tlp": "amber+strict", "to": [teams[a]],
+            "body": assessment(&sites[a].country, [4, 3, 4, 3, 3])
+        }),
+    )
+    .await?;
+    let year = today.year();
+    post_json(&sites[origin], &to, "/api/cooperation/report-section", &json!({
+        "title": format!("{} in {year}", sites[origin].country), "tlp": "amber", "to": [teams[0]],
+        "body": {"year": year, "country": sites[origin].country, "approved": true, "incidents_handled": 312, "staff": 14,
+            "text": "The national CSIRT handled 312 incidents; ransomware against municipalities dominated."}
+    })).await?;
+    // Everything reaches the Secretariat over federation.
+    wait_for(|| async {
+        get_json(secretariat, &ts, "/api/milestones")
+            .await
+            .is_ok_and(|v| {
+                v["milestones"][0]["members"]
+                    .as_array()
+                    .is_some_and(|m| m.iter().any(|m| m["state"] == "done"))
+            })
+            && get_json(secretariat, &ts, "/api/readiness")
+                .await
+                .is_ok_and(|v| v["countries"].as_array().is_some_and(|c| c.len() >= 2))
+            && get_json(secretariat, &ts, "/api/training")
+                .await
+                .is_ok_and(|v| {
+                    v["proposed_pairs"]
+                        .as_array()
+                        .is_some_and(|p| !p.is_empty())
+                })
+    })
+    .await?;
+    let ics = reqwest::Client::new()
+        .get(format!("{}/api/calendar.ics", sites[b].url()))
+        .bearer_auth(&tb)
+        .send()
+        .await?
+        .text()
+        .await?;
+    let public = reqwest::get(format!("{}/calendar.ics", sites[b].url()))
+        .await?
+        .text()
+        .await?;
+    println!(
+        "      {}'s calendar feed holds {} events (its public feed {}); quarterly call {}",
+        sites[b].country,
+        ics.matches("BEGIN:VEVENT").count(),
+        public.matches("BEGIN:VEVENT").count(),
+        call["id"].as_str().unwrap_or_default()
+    );
+    let m = get_json(secretariat, &ts, "/api/milestones").await?;
+    let states: Vec<String> = m["milestones"][0]["members"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|x| {
+            format!(
+                "{} {}",
+                x["team_name"].as_str().unwrap_or_default(),
+                x["state"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    println!(
+        "      milestone \"Training needs for the next cycle\": {}",
+        states.join(", ")
+    );
+    let reminded = post_json(
+        secretariat,
+        &api_token(secretariat, "admin").await?,
+        "/api/milestones/remind",
+        &json!({}),
+    )
+    .await?;
+    println!(
+        "      reminders sent now for {} milestone(s), 10 days before the deadline",
+        reminded["reminded"].as_array().map_or(0, Vec::len)
+    );
+    let t = get_json(secretariat, &ts, "/api/training").await?;
+    let demand = &t["regional_demand"][0];
+    println!(
+        "      regional training demand: {} — {} people",
+        demand["name"].as_str().unwrap_or_default(),
+        demand["people"]
+    );
+    let pair = &t["proposed_pairs"][0];
+    println!(
+        "      proposed mentoring pair: {} mentors {}",
+        pair["mentor_name"].as_str().unwrap_or_default(),
+        pair["mentee_name"].as_str().unwrap_or_default()
+    );
+    let docs = get_json(&sites[b], &tb, "/api/compendium").await;
+    if let Ok(d) = docs {
+        let overdue = d["documents"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|d| d["review_overdue"] == true)
+            .count();
+        println!(
+            "      {} sees {} compendium document(s), {} past its review date",
+            sites[b].country,
+            d["documents"].as_array().map_or(0, Vec::len),
+            overdue
+        );
+    }
+    let r = get_json(secretariat, &ts, "/api/readiness").await?;
+    println!(
+        "      regional readiness index {}.{} from {} countries that opted in",
+        r["index_tenths"].as_u64().unwrap_or(0) / 10,
+        r["index_tenths"].as_u64().unwrap_or(0) % 10,
+        r["countries"].as_array().map_or(0, Vec::len)
+    );
+    let at_secretariat =
+        get_json(secretariat, &ts, &format!("/api/report/annual?year={year}")).await?;
+    let at_member = get_json(&sites[a], &ta, &format!("/api/report/annual?year={year}")).await?;
+    println!(
+        "      annual report {year}: {} products; national sections seen by the Secretariat {}, by {} {}",
+        at_secretariat["products"]["total"],
+        at_secretariat["sections"].as_array().map_or(0, Vec::len),
+        sites[a].country,
+        at_member["sections"].as_array().map_or(0, Vec::len)
+    );
+    println!("      (the report as HTML: /console/annual?year={year}; PDF with Chromium: vigia network report --year {year} --format pdf)");
     Ok(())
 }

@@ -1,0 +1,258 @@
+//! The network's working life across three federated nodes (issue 11):
+//! events and their iCalendar feeds (public and per user), a milestone
+//! met by training needs, the annual report assembled per reader (a
+//! section marked AMBER for one team never reaches another's copy), and
+//! the readiness index built only from countries that opted in.
+
+use serde_json::{json, Value};
+
+use crate::federation_net::{eventually, net_node, peer, NetNode};
+
+fn post(node: &NetNode, token: &str, path: &str, body: &Value) -> (u16, Value) {
+    let r = node
+        .client
+        .post(format!("{}{path}", node.url))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().unwrap_or(Value::Null))
+}
+
+fn publish(node: &NetNode, token: &str, kind: &str, record: Value) -> String {
+    let (status, body) = post(node, token, &format!("/api/cooperation/{kind}"), &record);
+    assert_eq!(status, 201, "{kind}: {body}");
+    body["id"].as_str().unwrap().to_owned()
+}
+
+fn text(node: &NetNode, path: &str, token: Option<&str>) -> (u16, String, String) {
+    let mut r = node.client.get(format!("{}{path}", node.url));
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    let r = r.send().unwrap();
+    let status = r.status().as_u16();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, ct, r.text().unwrap())
+}
+
+fn assessment(country: &str, levels: [u8; 5], share: bool) -> Value {
+    let ids = [
+        "national-strategy",
+        "deterring-cybercrime",
+        "incident-management",
+        "public-private",
+        "culture",
+    ];
+    let elements: Vec<Value> = ids
+        .iter()
+        .zip(levels)
+        .map(|(e, l)| json!({"element": e, "level": l, "target": 4, "priority": "medium", "answers": {}}))
+        .collect();
+    json!({"country": country, "questionnaire_version": 1, "assessed_on": "2026-03-01",
+        "elements": elements, "share_scores": share})
+}
+
+#[test]
+fn calendar_milestones_report_and_readiness_across_three_nodes() {
+    let a = net_node("PA");
+    let b = net_node("CR");
+    let c = net_node("DO");
+    peer(&a, &b);
+    peer(&a, &c);
+    peer(&b, &c);
+    let ta = a.token("analyst", &["--user", "admin"]);
+    let tb = b.token("analyst", &["--user", "admin"]);
+    let tc = c.token("analyst", &["--user", "admin"]);
+
+    // Bad input is refused with the field named; nothing is stored.
+    let (status, body) = post(
+        &a,
+        &ta,
+        "/api/cooperation/event",
+        &json!({
+        "title": "Call", "body": {"kind": "call", "start": "2026-12-01T14:00:00Z",
+            "duration_minutes": 60, "recurrence": "FREQ=HOURLY"}}),
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("recurrence"), "{body}");
+    let (status, _) = post(&a, &ta, "/api/cooperation/meeting", &json!({"title": "x"}));
+    assert_eq!(status, 404);
+    let (status, body) = post(
+        &b,
+        &tb,
+        "/api/cooperation/report-section",
+        &json!({
+        "title": "x", "body": {"year": 2026, "country": "PA", "text": "not ours"}}),
+    );
+    assert_eq!(
+        status, 422,
+        "a team writes its own country's section only: {body}"
+    );
+
+    // Events: a GREEN quarterly call and a CLEAR public meeting.
+    let call = publish(
+        &a,
+        &ta,
+        "event",
+        json!({"title": "Quarterly call; national points of contact", "tlp": "green",
+        "body": {"kind": "call", "start": "2026-12-01T14:00:00Z", "duration_minutes": 90,
+            "recurrence": "FREQ=MONTHLY;INTERVAL=3", "audience": "National points of contact"}}),
+    );
+    publish(
+        &a,
+        &ta,
+        "event",
+        json!({"title": "Awareness week", "tlp": "clear",
+        "body": {"kind": "meeting", "start": "2027-01-20T13:00:00Z", "duration_minutes": 240}}),
+    );
+    eventually(30, "C has both events", || {
+        text(&c, "/api/calendar.ics", Some(&tc))
+            .2
+            .matches("BEGIN:VEVENT")
+            .count()
+            == 2
+    });
+    let (status, ct, feed) = text(&c, "/api/calendar.ics", Some(&tc));
+    assert_eq!(status, 200);
+    assert_eq!(ct, "text/calendar; charset=utf-8");
+    assert!(feed.contains(&format!("UID:{call}@vigia\r\n")), "{feed}");
+    assert!(feed.contains("RRULE:FREQ=MONTHLY;INTERVAL=3\r\n"), "{feed}");
+    assert!(
+        feed.contains("SUMMARY:Quarterly call\\; national points of contact\r\n"),
+        "{feed}"
+    );
+    let (_, _, public) = text(&c, "/calendar.ics", None);
+    assert_eq!(
+        public.matches("BEGIN:VEVENT").count(),
+        1,
+        "the public feed holds CLEAR events only: {public}"
+    );
+    assert!(public.contains("SUMMARY:Awareness week"));
+    assert_eq!(text(&c, "/api/calendar.ics", None).0, 401);
+    // HTTP Basic, as calendar clients speak it, is not needed for this
+    // test: the feed answers any caller the API authenticates.
+
+    // A milestone for B and C, met by B's training needs.
+    let due = "2099-02-01";
+    let milestone = publish(
+        &a,
+        &ta,
+        "milestone",
+        json!({"title": "Training needs", "tlp": "green",
+        "body": {"due": due, "members": [{"team": b.team}, {"team": c.team}], "topic": "training-needs"}}),
+    );
+    eventually(30, "B has the milestone", || {
+        b.get("/api/milestones", &tb).1["milestones"]
+            .as_array()
+            .is_some_and(|m| !m.is_empty())
+    });
+    publish(
+        &b,
+        &tb,
+        "training-needs",
+        json!({"title": "Needs", "tlp": "green",
+        "body": {"milestone_ref": milestone, "needs": [{"topic": "forensics", "people": 2, "by": "2099-06-30", "priority": "high"}]}}),
+    );
+    eventually(30, "A sees B done and C pending", || {
+        let m = a.get("/api/milestones", &ta).1;
+        let states: Vec<(String, String)> = m["milestones"][0]["members"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|x| {
+                (
+                    x["team"].as_str().unwrap().to_owned(),
+                    x["state"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        states
+            == [
+                (b.team.clone(), "done".to_owned()),
+                (c.team.clone(), "pending".to_owned()),
+            ]
+    });
+    let t = a.get("/api/training", &ta).1;
+    assert_eq!(t["regional_demand"][0]["topic"], "forensics", "{t}");
+    assert_eq!(t["regional_demand"][0]["people"], 2);
+
+    // B's section is AMBER for A: A's report has it, C's never does.
+    publish(
+        &b,
+        &tb,
+        "report-section",
+        json!({"title": "CR 2026", "tlp": "amber", "to": [a.team],
+        "body": {"year": 2026, "country": "CR", "text": "Costa Rica's year", "approved": true, "staff": 9}}),
+    );
+    eventually(30, "A's report holds B's section", || {
+        a.get("/api/report/annual?year=2026", &ta).1["sections"]
+            .as_array()
+            .is_some_and(|s| s.len() == 1)
+    });
+    let report = a.get("/api/report/annual?year=2026", &ta).1;
+    assert_eq!(report["sections"][0]["section"]["staff"], 9, "{report}");
+    assert_eq!(report["sections"][0]["tlp"], "TLP:AMBER");
+    let at_c = c.get("/api/report/annual?year=2026", &tc).1;
+    assert_eq!(
+        at_c["sections"],
+        json!([]),
+        "C never reads B's section: {at_c}"
+    );
+    let (status, ct, html) = text(&c, "/api/report/annual?year=2026&format=html", Some(&tc));
+    assert_eq!((status, ct.as_str()), (200, "text/html; charset=utf-8"));
+    assert!(!html.contains("Costa Rica"));
+    assert!(html.contains("<svg"), "charts are SVG");
+    let (_, _, html_a) = text(&a, "/api/report/annual?year=2026&format=html", Some(&ta));
+    assert!(
+        html_a.contains("Costa Rica"),
+        "A's HTML copy holds the section"
+    );
+
+    // Readiness: B opts in (its assessment stays with B), C does not.
+    publish(
+        &b,
+        &tb,
+        "assessment",
+        json!({"title": "Assessment", "tlp": "amber+strict", "to": [b.team],
+        "body": assessment("CR", [3, 2, 4, 2, 2], true)}),
+    );
+    publish(
+        &c,
+        &tc,
+        "assessment",
+        json!({"title": "Assessment", "tlp": "amber+strict", "to": [c.team],
+        "body": assessment("DO", [1, 1, 1, 1, 1], false)}),
+    );
+    eventually(30, "A's index counts B", || {
+        a.get("/api/readiness", &ta).1["countries"] == json!(["CR"])
+    });
+    let index = a.get("/api/readiness", &ta).1;
+    assert_eq!(index["index_tenths"], 26, "(3+2+4+2+2)/5 = 2.6: {index}");
+    assert_eq!(
+        a.get("/api/cooperation/assessment", &ta).1["records"],
+        json!([]),
+        "A reads no answers"
+    );
+    let mine = b.get("/api/assessment", &tb).1;
+    assert_eq!(mine["score_tenths"], 26);
+    assert_eq!(
+        mine["gaps"][0]["element"], "culture",
+        "ties go by name: {mine}"
+    );
+
+    // PDF: printed by Chromium where it is installed, refused clearly where not.
+    let chromium = std::env::var("VIGIA_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let (status, _, body) = text(&a, "/api/report/annual?year=2026&format=pdf", Some(&ta));
+    if std::path::Path::new(&chromium).exists() {
+        assert_eq!(status, 200, "{body}");
+    } else {
+        assert_eq!(status, 503, "{body}");
+        assert!(body.contains("Chromium"));
+    }
+}
