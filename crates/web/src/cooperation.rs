@@ -32,7 +32,7 @@ use vigia_store::StoredObject;
 
 use crate::assistance::{publish_one, writer};
 use crate::auth::Caller;
-use crate::correlation::Sharing;
+use crate::correlation::{Sharing, Teams};
 use crate::error::{AppError, AppResult};
 use crate::state::{now, AppState};
 
@@ -80,29 +80,6 @@ fn field((f, e): (&'static str, String)) -> AppError {
 
 fn body<T: serde::de::DeserializeOwned>(v: &Value) -> AppResult<T> {
     serde_json::from_value(v.clone()).map_err(|e| AppError::field("body", e.to_string()))
-}
-
-/// The teams known here, for names and countries.
-pub(crate) struct Teams(HashMap<String, (String, String)>);
-
-impl Teams {
-    pub(crate) async fn load(state: &AppState) -> AppResult<Teams> {
-        Ok(Teams(
-            state
-                .store
-                .list_teams()
-                .await?
-                .into_iter()
-                .map(|t| (t.id.as_str().to_owned(), (t.name, t.country)))
-                .collect(),
-        ))
-    }
-    pub(crate) fn name(&self, team: &str) -> Option<String> {
-        self.0.get(team).map(|t| t.0.clone())
-    }
-    pub(crate) fn country(&self, team: &str) -> Option<String> {
-        self.0.get(team).map(|t| t.1.clone())
-    }
 }
 
 /// The records of `kind` the caller may see, newest first.

@@ -102,10 +102,10 @@ pub(crate) struct ValueAnswer {
 }
 
 /// What the node knows of teams, by id.
-struct Teams(HashMap<String, TeamRecord>);
+pub(crate) struct Teams(HashMap<String, TeamRecord>);
 
 impl Teams {
-    async fn load(state: &AppState) -> AppResult<Teams> {
+    pub(crate) async fn load(state: &AppState) -> AppResult<Teams> {
         let teams = state.store.list_teams().await?;
         Ok(Teams(
             teams
@@ -115,11 +115,11 @@ impl Teams {
         ))
     }
 
-    fn country(&self, team: &str) -> Option<String> {
+    pub(crate) fn country(&self, team: &str) -> Option<String> {
         self.0.get(team).map(|t| t.country.clone())
     }
 
-    fn name(&self, team: &str) -> Option<String> {
+    pub(crate) fn name(&self, team: &str) -> Option<String> {
         self.0.get(team).map(|t| t.name.clone())
     }
 }
