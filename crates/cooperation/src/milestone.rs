@@ -121,6 +121,51 @@ impl Milestone {
             .filter(|d| i64::from(*d) >= left && !self.reminded.contains(d))
             .min()
     }
+
+    /// The reminder a member is due on `today`, as days before its own due
+    /// date: the nearest reminder day reached while that date has not
+    /// passed. Each node asks this for its own team; the outbox keeps each
+    /// day's message to one per contact.
+    pub fn reminder_for(&self, team: &str, today: Date) -> Option<u32> {
+        let left = (self.due_for(team)? - today).whole_days();
+        if left < 0 {
+            return None;
+        }
+        self.remind_days_before
+            .iter()
+            .copied()
+            .filter(|d| i64::from(*d) >= left)
+            .min()
+    }
+}
+
+/// Subject and plain-text body of a reminder e-mail to a member team. The
+/// marking leads both, as on every message the node sends.
+pub fn reminder_email(
+    title: &str,
+    tlp_label: &str,
+    due: Date,
+    today: Date,
+    description: &str,
+    link: &str,
+) -> (String, String) {
+    let left = (due - today).whole_days();
+    let when = match left {
+        0 => "today".to_owned(),
+        1 => "tomorrow".to_owned(),
+        n => format!("in {n} days"),
+    };
+    let due = crate::format_date(due);
+    let subject = format!("[{tlp_label}] Reminder: {title} due {due} ({when})");
+    let mut body =
+        format!("{tlp_label}\n\n{title}\nDue {due} ({when}). Your team has not met it yet.\n");
+    if !description.is_empty() {
+        body.push_str(&format!("\n{description}\n"));
+    }
+    body.push_str(&format!(
+        "\nMark it done, or publish what meets it, at {link}\n"
+    ));
+    (subject, body)
 }
 
 /// Pending until due, overdue after, done once met (on time or late).
@@ -194,6 +239,62 @@ mod tests {
         assert_eq!(m.reminder_due(date!(2027 - 01 - 31)), None);
         m.reminded = vec![];
         assert_eq!(m.reminder_due(date!(2027 - 02 - 02)), None, "past due");
+    }
+
+    #[test]
+    fn each_member_is_reminded_against_its_own_date() {
+        let m = milestone();
+        // a is due 1 Feb, b 1 March; reminders 14 and 3 days before.
+        let on = date!(2027 - 01 - 20);
+        assert_eq!(m.reminder_for("identity--a", on), Some(14), "12 days left");
+        assert_eq!(m.reminder_for("identity--b", on), None, "40 days left");
+        assert_eq!(
+            m.reminder_for("identity--a", date!(2027 - 01 - 30)),
+            Some(3)
+        );
+        assert_eq!(
+            m.reminder_for("identity--a", date!(2027 - 02 - 01)),
+            Some(3),
+            "due today"
+        );
+        assert_eq!(
+            m.reminder_for("identity--a", date!(2027 - 02 - 02)),
+            None,
+            "past due"
+        );
+        assert_eq!(
+            m.reminder_for("identity--b", date!(2027 - 02 - 20)),
+            Some(14)
+        );
+        assert_eq!(m.reminder_for("identity--z", on), None, "not a member");
+    }
+
+    #[test]
+    fn a_reminder_email_leads_with_the_marking_and_says_how_long_is_left() {
+        let (subject, body) = reminder_email(
+            "Training needs",
+            "TLP:GREEN",
+            date!(2027 - 02 - 01),
+            date!(2027 - 01 - 29),
+            "Send your team's needs.",
+            "https://cert.example/console/network",
+        );
+        assert_eq!(
+            subject,
+            "[TLP:GREEN] Reminder: Training needs due 2027-02-01 (in 3 days)"
+        );
+        assert!(body.starts_with("TLP:GREEN\n\nTraining needs\n"), "{body}");
+        assert!(body.contains("Send your team's needs."));
+        assert!(body.ends_with("at https://cert.example/console/network\n"));
+        let (subject, _) = reminder_email(
+            "x",
+            "TLP:CLEAR",
+            date!(2027 - 02 - 01),
+            date!(2027 - 01 - 31),
+            "",
+            "l",
+        );
+        assert!(subject.ends_with("(tomorrow)"));
     }
 
     #[test]

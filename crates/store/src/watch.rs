@@ -265,9 +265,10 @@ async fn insert_notifications(
     tx: &mut Tx,
     list: &[NewNotification],
     now: i64,
-) -> Result<(), StoreError> {
+) -> Result<u64, StoreError> {
+    let mut queued = 0;
     for n in list {
-        sqlx::query(
+        queued += sqlx::query(
             "INSERT INTO notifications (product_id, team, step, contact, channel, address, subject, \
              body, secret, user_name, state, attempts, next_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', 0, $11, $12) \
@@ -286,9 +287,10 @@ async fn insert_notifications(
         .bind(n.next_at)
         .bind(now)
         .execute(&mut **tx)
-        .await?;
+        .await?
+        .rows_affected();
     }
-    Ok(())
+    Ok(queued)
 }
 
 impl Store {
@@ -564,6 +566,22 @@ impl Store {
         insert_notifications(&mut tx, messages, now).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Queues messages that no projection or escalation step carries
+    /// (milestone reminders). A message already queued under the same
+    /// product, team, step, contact and channel is left alone, so a
+    /// reminder goes once however often it is asked for. Returns how many
+    /// were new.
+    pub async fn queue_notifications(
+        &self,
+        messages: &[NewNotification],
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let queued = insert_notifications(&mut tx, messages, now).await?;
+        tx.commit().await?;
+        Ok(queued)
     }
 
     /// Claims up to `limit` due messages for `lease_micros`; a sender that

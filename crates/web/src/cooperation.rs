@@ -606,85 +606,195 @@ pub(crate) async fn milestones(
     ))
 }
 
-/// Sends the reminder due today on each milestone this node's teams set:
-/// a new version of the milestone naming the members still pending, so
-/// it reaches them over federation like the milestone did. Returns the
-/// milestones reminded.
-pub async fn send_due_reminders(state: &AppState) -> AppResult<Vec<String>> {
-    let here = state.node.team_id.clone();
-    let caller = Caller {
+/// What one reminder run did.
+#[derive(Serialize, Default, Debug)]
+pub struct Reminders {
+    /// Milestones this node's team set that got a new reminder version.
+    pub reminded: Vec<String>,
+    /// E-mails queued to this node's own contacts for milestones it must meet.
+    pub emailed: u64,
+}
+
+/// Runs both halves of the reminders due today: as the milestone's
+/// setter, a new version naming the members still pending, which reaches
+/// them over federation like the milestone did; as a member, an e-mail to
+/// this node's own primary contacts. Each node mails only its own people,
+/// so no address ever leaves its node.
+pub async fn send_due_reminders(state: &AppState) -> AppResult<Reminders> {
+    let caller = node_caller(state);
+    let views = milestones_as(state, &caller, "reminder").await?;
+    let mut done = Reminders::default();
+    for view in &views {
+        if remind_members(state, view).await? {
+            done.reminded.push(view.id.clone());
+        }
+        done.emailed += email_own_contacts(state, view).await?;
+    }
+    Ok(done)
+}
+
+/// The node acting for its own team, as its background tasks do.
+fn node_caller(state: &AppState) -> Caller {
+    Caller {
         viewer: vigia_policy::Viewer::Member {
-            team: here.clone(),
+            team: state.node.team_id.clone(),
             user: None,
             role: vigia_policy::Role::Admin,
         },
         actor: "node".into(),
         signed: None,
+    }
+}
+
+/// Publishes the reminder version of a milestone this node's team set,
+/// when one is due; `true` when it did.
+async fn remind_members(state: &AppState, view: &MilestoneView) -> AppResult<bool> {
+    let here = state.node.team_id.clone();
+    let Some(day) = view.milestone.reminder_due(today()) else {
+        return Ok(false);
     };
+    let Some(old) = state.store.latest_object(&view.id).await? else {
+        return Ok(false);
+    };
+    let mut v: Value =
+        serde_json::from_str(&old.raw).map_err(|e| AppError::Internal(e.to_string()))?;
+    if v["created_by_ref"].as_str() != Some(here.as_str()) {
+        return Ok(false);
+    }
+    let pending: Vec<String> = view
+        .members
+        .iter()
+        .filter(|m| m.state == "pending")
+        .map(|m| m.team_name.clone().unwrap_or_else(|| m.team.clone()))
+        .collect();
+    let mut m = view.milestone.clone();
+    m.reminded.push(day);
+    v["extensions"][COOPERATION_EXTENSION_ID]["body"] = json!(m);
+    v["content"] = json!(format!(
+        "Reminder: due {} ({day} days). Still pending: {}.",
+        m.due,
+        if pending.is_empty() {
+            "none".to_owned()
+        } else {
+            pending.join(", ")
+        }
+    ));
+    v["modified"] = json!(now().to_millis_string());
+    if let Some(sig) = v.get_mut("extensions").and_then(Value::as_object_mut) {
+        // The node seals the new version afresh.
+        sig.retain(|k, _| {
+            k == COOPERATION_EXTENSION_ID || k == vigia_stix::DISTRIBUTION_EXTENSION_ID
+        });
+    }
+    publish_one(state, &here, &v).await?;
+    state
+        .audit(
+            "node",
+            "milestone.remind",
+            Some(&view.id),
+            "ok",
+            json!({"days_before": day, "pending": pending}),
+        )
+        .await?;
+    Ok(true)
+}
+
+/// Queues the reminder e-mail due today to this node's own primary
+/// contacts, when its team is still pending on `view`. The outbox keys
+/// each message by milestone, team, reminder day and contact, so a day's
+/// reminder goes once however often this runs, on however many replicas.
+async fn email_own_contacts(state: &AppState, view: &MilestoneView) -> AppResult<u64> {
+    let here = state.node.team_id.as_str();
     let today = today();
-    let mut sent = Vec::new();
-    for view in milestones_as(state, &caller, "reminder").await? {
-        let Some(day) = view.milestone.reminder_due(today) else {
-            continue;
-        };
-        let Some(old) = state.store.latest_object(&view.id).await? else {
-            continue;
-        };
-        let mut v: Value =
-            serde_json::from_str(&old.raw).map_err(|e| AppError::Internal(e.to_string()))?;
-        if v["created_by_ref"].as_str() != Some(here.as_str()) {
-            continue;
-        }
-        let pending: Vec<String> = view
-            .members
-            .iter()
-            .filter(|m| m.state == "pending")
-            .map(|m| m.team_name.clone().unwrap_or_else(|| m.team.clone()))
-            .collect();
-        let mut m = view.milestone.clone();
-        m.reminded.push(day);
-        let ext = &mut v["extensions"][COOPERATION_EXTENSION_ID];
-        ext["body"] = json!(m);
-        v["content"] = json!(format!(
-            "Reminder: due {} ({day} days). Still pending: {}.",
-            m.due,
-            if pending.is_empty() {
-                "none".to_owned()
-            } else {
-                pending.join(", ")
-            }
-        ));
-        let stamp = now();
-        v["modified"] = json!(stamp.to_millis_string());
-        if let Some(sig) = v.get_mut("extensions").and_then(Value::as_object_mut) {
-            // The node seals the new version afresh.
-            sig.retain(|k, _| {
-                k == COOPERATION_EXTENSION_ID || k == vigia_stix::DISTRIBUTION_EXTENSION_ID
-            });
-        }
-        publish_one(state, &here, &v).await?;
+    let pending = view
+        .members
+        .iter()
+        .any(|m| m.team == here && m.state == "pending");
+    let (Some(day), Some(due), true) = (
+        view.milestone.reminder_for(here, today),
+        view.milestone.due_for(here),
+        pending,
+    ) else {
+        return Ok(0);
+    };
+    let Ok(watch) = state.watch() else {
+        return Ok(0);
+    };
+    let Some(object) = state.store.latest_object(&view.id).await? else {
+        return Ok(0);
+    };
+    let roster = vigia_notify::project::load_roster(watch, here)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let link = format!("{}/console/network", watch.public_url.trim_end_matches('/'));
+    let (subject, body) = vigia_cooperation::milestone::reminder_email(
+        &view.title,
+        object.tlp.label(),
+        due,
+        today,
+        &view.milestone.description,
+        &link,
+    );
+    let at = watch.clock.now().unix_micros();
+    let messages: Vec<vigia_store::NewNotification> = roster
+        .contacts
+        .iter()
+        .filter(|c| c.role == vigia_watch::ContactRole::Primary)
+        .filter(|c| object.tlp != Tlp::Red || named(&object, here, c.user.as_deref()))
+        .filter_map(|c| {
+            Some(vigia_store::NewNotification {
+                product_id: view.id.clone(),
+                team: here.to_owned(),
+                step: i64::from(day),
+                contact: c.name.clone(),
+                channel: "email",
+                address: c.email.clone()?,
+                subject: subject.clone(),
+                body: body.clone(),
+                secret: None,
+                user: c.user.clone(),
+                next_at: at,
+            })
+        })
+        .collect();
+    if messages.is_empty() {
+        tracing::warn!(milestone = %view.id, "a milestone reminder is due but the roster has no primary contact with an e-mail address");
+        return Ok(0);
+    }
+    let queued = state.store.queue_notifications(&messages, at).await?;
+    if queued > 0 {
+        watch.messages.notify_one();
         state
             .audit(
                 "node",
-                "milestone.remind",
+                "milestone.remind.email",
                 Some(&view.id),
                 "ok",
-                json!({"days_before": day, "pending": pending}),
+                json!({"days_before": day, "contacts": queued}),
             )
             .await?;
-        sent.push(view.id);
     }
-    Ok(sent)
+    Ok(queued)
+}
+
+/// Whether `user` of `team` is one of a RED record's named persons.
+fn named(object: &StoredObject, team: &str, user: Option<&str>) -> bool {
+    user.is_some_and(|u| {
+        object
+            .audience
+            .recipient_users
+            .iter()
+            .any(|r| r.team.as_str() == team && r.user.as_str() == u)
+    })
 }
 
 /// `POST /api/milestones/remind`: sends the reminders due now (admins).
 pub(crate) async fn remind(
     State(state): State<AppState>,
     caller: Caller,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Reminders>> {
     caller.require_admin()?;
-    let sent = send_due_reminders(&state).await?;
-    Ok(Json(json!({"reminded": sent})))
+    Ok(Json(send_due_reminders(&state).await?))
 }
 
 /// Sends due milestone reminders every hour, for as long as the node runs.

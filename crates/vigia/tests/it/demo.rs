@@ -137,6 +137,7 @@ fn the_demo_runs_a_network_plays_the_scenario_and_stops_cleanly() {
         "calendar feed holds 2 events (its public feed 1)",
         " done",
         "reminders sent now for 1 milestone(s)",
+        "e-mailed its own duty desk 1 reminder(s) that its training needs are due; asked again the same day, 0 more",
         "regional training demand: Digital Forensics Investigator — 3 people",
         "proposed mentoring pair:",
         "1 past its review date",

@@ -256,3 +256,95 @@ fn calendar_milestones_report_and_readiness_across_three_nodes() {
         assert!(body.contains("Chromium"));
     }
 }
+
+#[test]
+fn a_pending_member_mails_its_own_primary_contacts_once_per_reminder_day() {
+    let smtp = crate::watch::SmtpSink::start();
+    let a = net_node("PA");
+    let b = crate::federation_net::net_node_full(
+        "CR",
+        None,
+        &format!(
+            "\n[watch.smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\nfrom = \"vigia <watch@vigia.test>\"\n",
+            smtp.port
+        ),
+    );
+    peer(&a, &b);
+    let ta = a.token("analyst", &["--user", "admin"]);
+    let tb = b.token("admin", &["--user", "admin"]);
+    let r = b
+        .client
+        .put(format!("{}/api/roster", b.url))
+        .bearer_auth(&tb)
+        .json(&json!({"contacts": [
+            {"name": "Ana", "role": "primary", "user": "admin", "email": "ana@cert.cr.test"},
+            {"name": "Luis", "role": "backup", "email": "luis@cert.cr.test"}]}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+
+    // Due in two days, so the 3-day reminder is due today; B meets the
+    // second milestone before anyone asks.
+    let due = vigia_cooperation::format_date(
+        time::OffsetDateTime::now_utc().date() + time::Duration::days(2),
+    );
+    let milestone = |title: &str| {
+        publish(
+            &a,
+            &ta,
+            "milestone",
+            json!({"title": title, "tlp": "green",
+            "body": {"due": due, "members": [{"team": b.team}], "remind_days_before": [3],
+                "description": "One line per topic, with the number of people."}}),
+        )
+    };
+    milestone("Training needs");
+    let met = milestone("Census answers");
+    eventually(30, "B has both milestones", || {
+        b.get("/api/milestones", &tb).1["milestones"]
+            .as_array()
+            .is_some_and(|m| m.len() == 2)
+    });
+    publish(
+        &b,
+        &tb,
+        "milestone-done",
+        json!({"title": "Done", "tlp": "green", "body": {"milestone_ref": met}}),
+    );
+
+    let (status, first) = post(&b, &tb, "/api/milestones/remind", &json!({}));
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(
+        first["emailed"], 1,
+        "the primary, for the one still pending: {first}"
+    );
+    let (_, again) = post(&b, &tb, "/api/milestones/remind", &json!({}));
+    assert_eq!(again["emailed"], 0, "once per reminder day: {again}");
+
+    eventually(20, "Ana's reminder", || {
+        !smtp.to("ana@cert.cr.test").is_empty()
+    });
+    let mail = smtp.to("ana@cert.cr.test").remove(0);
+    assert!(
+        mail.data.contains(&format!(
+            "[TLP:GREEN] Reminder: Training needs due {due} (in 2 days)"
+        )),
+        "{}",
+        mail.data
+    );
+    assert!(mail.data.contains("One line per topic"), "{}", mail.data);
+    assert!(
+        !mail.data.contains("Census answers"),
+        "met milestones are not reminded"
+    );
+    assert!(
+        smtp.to("luis@cert.cr.test").is_empty(),
+        "reminders go to primary contacts"
+    );
+    assert_eq!(smtp.mails.lock().unwrap().len(), 1);
+    // A is the setter, not a member: its own reminder run mails nobody.
+    let admin_a = a.token("admin", &["--user", "admin"]);
+    let (_, at_a) = post(&a, &admin_a, "/api/milestones/remind", &json!({}));
+    assert_eq!(at_a["emailed"], 0, "{at_a}");
+    assert_eq!(at_a["reminded"].as_array().map(Vec::len), Some(2), "{at_a}");
+}

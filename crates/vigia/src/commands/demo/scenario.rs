@@ -1085,6 +1085,20 @@ async fn network_life(
         "      reminders sent now for {} milestone(s), 10 days before the deadline",
         reminded["reminded"].as_array().map_or(0, Vec::len)
     );
+    // A member still pending mails its own duty desk; no address leaves its node.
+    let tb_admin = api_token(&sites[b], "admin").await?;
+    wait_for(|| async {
+        get_json(&sites[b], &tb, "/api/milestones")
+            .await
+            .is_ok_and(|v| v["milestones"].as_array().is_some_and(|m| !m.is_empty()))
+    })
+    .await?;
+    let mailed = post_json(&sites[b], &tb_admin, "/api/milestones/remind", &json!({})).await?;
+    let again = post_json(&sites[b], &tb_admin, "/api/milestones/remind", &json!({})).await?;
+    println!(
+        "      {}'s node e-mailed its own duty desk {} reminder(s) that its training needs are due; asked again the same day, {} more",
+        sites[b].country, mailed["emailed"], again["emailed"]
+    );
     let t = get_json(secretariat, &ts, "/api/training").await?;
     let demand = &t["regional_demand"][0];
     println!(
