@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use sqlx::any::AnyRow;
 use vigia_directory::{MemberState, DIRECTORY_EXTENSION_ID};
+use vigia_stix::Timestamp;
 
 use crate::db::Store;
 use crate::error::StoreError;
@@ -59,6 +60,41 @@ impl Store {
             .sql(" ORDER BY o.date_added");
         let rows = stmt.query()?.fetch_all(&self.pool).await?;
         rows.iter().map(stored_object).collect()
+    }
+
+    /// As [`Store::directory_objects`], as the directory stood at `at`:
+    /// of each id, the newest version whose `modified` is not after `at`.
+    /// Entries change by new versions (a census answer confirmed, a
+    /// designation), so these are the census history read at an instant.
+    pub async fn directory_objects_as_of(
+        &self,
+        types: &[&str],
+        at: Timestamp,
+    ) -> Result<Vec<StoredObject>, StoreError> {
+        let mut stmt = Stmt::new(
+            self.backend,
+            &format!("SELECT {COLUMNS} FROM objects o WHERE o.type IN ("),
+        );
+        stmt.bind_list(types.iter().map(|t| (*t).to_owned()))
+            .sql(") AND o.raw LIKE ")
+            .bind(format!("%{DIRECTORY_EXTENSION_ID}%"))
+            .sql(" AND o.version <> '' AND o.version <= ")
+            .bind(at.version_key())
+            .sql(" ORDER BY o.date_added");
+        let rows = stmt.query()?.fetch_all(&self.pool).await?;
+        let mut newest: BTreeMap<String, StoredObject> = BTreeMap::new();
+        for row in &rows {
+            let o = stored_object(row)?;
+            match newest.get(o.id.as_str()) {
+                Some(seen) if seen.version >= o.version => {}
+                _ => {
+                    newest.insert(o.id.to_string(), o);
+                }
+            }
+        }
+        let mut out: Vec<StoredObject> = newest.into_values().collect();
+        out.sort_by_key(|o| o.date_added);
+        Ok(out)
     }
 
     /// The origin node of the stored versions of each id, for the rule that

@@ -932,18 +932,28 @@ pub(crate) async fn annual_as(
     Ok(AnnualReport::build(year, &facts))
 }
 
-/// Coverage at the start and end of the year: a designation dated within
-/// the year is taken as the year's change from no contact.
+/// Coverage at the start and at the end of the year, each computed from
+/// the directory entries as they stood then (their version history, which
+/// census answers and designations write). A year not yet over ends now.
 async fn coverage_facts(
     state: &AppState,
     caller: &Caller,
     from: i64,
     to: i64,
 ) -> Vec<report::CoverageFact> {
-    let Ok(c) = crate::directory::Directory::of(state)
-        .coverage(Some(&caller.viewer))
-        .await
-    else {
+    let directory = crate::directory::Directory::of(state);
+    let at = |secs: i64| Timestamp::from_unix_micros(secs.saturating_mul(1_000_000)).ok();
+    let end_at = if to.saturating_mul(1_000_000) > now().unix_micros() {
+        None
+    } else {
+        at(to)
+    };
+    let (Ok(start), Ok(end)) = (
+        directory
+            .coverage_as_of(Some(&caller.viewer), at(from))
+            .await,
+        directory.coverage_as_of(Some(&caller.viewer), end_at).await,
+    ) else {
         return Vec::new();
     };
     let label = |s: vigia_directory::coverage::StateStatus| {
@@ -955,29 +965,20 @@ async fn coverage_facts(
         }
         .to_owned()
     };
-    c.states
+    let before: HashMap<String, String> = start
+        .states
         .into_iter()
-        .map(|s| {
-            let since = s
-                .since
-                .as_deref()
-                .and_then(|d| vigia_cooperation::parse_date("since", d).ok())
-                .map(|d| d.midnight().assume_utc().unix_timestamp());
-            let end = if since.is_some_and(|t| t >= to) {
-                "none".to_owned()
-            } else {
-                label(s.status)
-            };
-            let start = if since.is_some_and(|t| t >= from) {
-                "none".to_owned()
-            } else {
-                end.clone()
-            };
-            report::CoverageFact {
-                country: s.country,
-                start,
-                end,
-            }
+        .map(|s| (s.country, label(s.status)))
+        .collect();
+    end.states
+        .into_iter()
+        .map(|s| report::CoverageFact {
+            start: before
+                .get(&s.country)
+                .cloned()
+                .unwrap_or_else(|| "none".into()),
+            end: label(s.status),
+            country: s.country,
         })
         .collect()
 }

@@ -139,9 +139,13 @@ fn now() -> Timestamp {
 }
 
 impl Directory<'_> {
-    async fn visible(&self, viewer: Option<&Viewer>) -> Result<Visible> {
+    async fn visible(&self, viewer: Option<&Viewer>, at: Option<Timestamp>) -> Result<Visible> {
         let community = self.store.community().await?;
-        let objects = self.store.directory_objects(&["identity", "note"]).await?;
+        let types = ["identity", "note"];
+        let objects = match at {
+            None => self.store.directory_objects(&types).await?,
+            Some(at) => self.store.directory_objects_as_of(&types, at).await?,
+        };
         let mut parts: BTreeMap<String, Vec<_>> = BTreeMap::new();
         let mut endorsements = Vec::new();
         for o in objects {
@@ -175,7 +179,16 @@ impl Directory<'_> {
     /// Every entry `viewer` may read, with what it may read of each.
     /// `None` reads everything this node holds (its own operators' tools).
     pub async fn views(&self, viewer: Option<&Viewer>) -> Result<Vec<EntryView>> {
-        let visible = self.visible(viewer).await?;
+        self.views_as_of(viewer, None).await
+    }
+
+    /// As [`Directory::views`], as the entries stood at `at` (`None`: now).
+    async fn views_as_of(
+        &self,
+        viewer: Option<&Viewer>,
+        at: Option<Timestamp>,
+    ) -> Result<Vec<EntryView>> {
+        let visible = self.visible(viewer, at).await?;
         let trusted = self.trusted_secretariats(&visible);
         let mut out = Vec::new();
         for (team, parts) in &visible.parts {
@@ -257,7 +270,7 @@ impl Directory<'_> {
             .ok_or_else(|| refused(format!("{team} is not a team of this node")))?;
         // One read of the published parts gives the fields and, from the
         // tier each field sits in, the visibility overrides.
-        let visible = self.visible(None).await?;
+        let visible = self.visible(None, None).await?;
         let parts = visible.parts.get(team.as_str());
         if let Some(parts) = parts.filter(|p| p.iter().any(|(t, _, _)| *t == Visibility::Public)) {
             let mut entry = DirectoryEntry::assemble(parts.iter().map(|(_, e, _)| &e.fields))
@@ -513,6 +526,16 @@ impl Directory<'_> {
 
     /// The gap report over the register and the entries `viewer` reads.
     pub async fn coverage(&self, viewer: Option<&Viewer>) -> Result<CoverageReport> {
+        self.coverage_as_of(viewer, None).await
+    }
+
+    /// The coverage as the directory stood at `at` (`None`: now), from the
+    /// entries' version history.
+    pub async fn coverage_as_of(
+        &self,
+        viewer: Option<&Viewer>,
+        at: Option<Timestamp>,
+    ) -> Result<CoverageReport> {
         let states: Vec<_> = self
             .store
             .member_states()
@@ -526,7 +549,7 @@ impl Directory<'_> {
             ));
         }
         let entries: Vec<DirectoryEntry> = self
-            .views(viewer)
+            .views_as_of(viewer, at)
             .await?
             .into_iter()
             .map(|v| v.entry)

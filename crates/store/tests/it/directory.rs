@@ -7,12 +7,13 @@ use std::collections::BTreeMap;
 use vigia_directory::MemberState;
 use vigia_store::{CampaignRecord, StoreError};
 
-use crate::support::{on_both_backends, TestDb};
+use crate::support::{batch, on_both_backends, parse, Item, TestDb};
 
 on_both_backends!(
     the_register_is_loaded_edited_and_keeps_onboarding,
     a_questionnaire_version_never_changes,
     campaigns_count_reminders_and_close_once,
+    the_directory_is_read_as_it_stood_at_an_instant,
 );
 
 fn state(iso2: &str, name: &str) -> MemberState {
@@ -103,4 +104,82 @@ async fn campaigns_count_reminders_and_close_once(db: &TestDb) {
     assert!(s.close_campaign("census-1", 5).await.unwrap());
     assert!(!s.close_campaign("census-1", 6).await.unwrap());
     assert_eq!(s.campaigns().await.unwrap().len(), 1);
+}
+
+/// A directory identity carrying `tier`, at version `modified`.
+fn entry(n: u8, modified: &str, tier: &str) -> Item {
+    Item::green(parse(&format!(
+        r#"{{"type":"identity","spec_version":"2.1","id":"identity--e0000000-0000-4000-8000-0000000000{n:02x}","created":"2025-06-01T00:00:00.000Z","modified":"{modified}","name":"Team {n}","identity_class":"organization","extensions":{{"{ext}":{{"extension_type":"property-extension","tier":"{tier}"}}}}}}"#,
+        ext = vigia_directory::DIRECTORY_EXTENSION_ID,
+    )))
+}
+
+async fn the_directory_is_read_as_it_stood_at_an_instant(db: &TestDb) {
+    let s = &db.store;
+    let at = |t: &str| vigia_stix::Timestamp::parse(t).unwrap();
+    for item in [
+        entry(1, "2025-06-01T00:00:00.000Z", "poc"),
+        entry(1, "2026-03-01T00:00:00.000Z", "csirt"),
+        entry(2, "2026-07-01T00:00:00.000Z", "poc"),
+    ] {
+        s.insert_objects(&batch(std::slice::from_ref(&item)))
+            .await
+            .unwrap();
+    }
+    let tiers = |objects: Vec<vigia_store::StoredObject>| -> Vec<(String, String)> {
+        objects
+            .iter()
+            .map(|o| {
+                let v: serde_json::Value = serde_json::from_str(&o.raw).unwrap();
+                (
+                    v["name"].as_str().unwrap().to_owned(),
+                    v["extensions"][vigia_directory::DIRECTORY_EXTENSION_ID]["tier"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned(),
+                )
+            })
+            .collect()
+    };
+    let types = ["identity"];
+    let pair = |n: &str, t: &str| (n.to_owned(), t.to_owned());
+    assert_eq!(
+        tiers(
+            s.directory_objects_as_of(&types, at("2024-12-31T00:00:00Z"))
+                .await
+                .unwrap()
+        ),
+        []
+    );
+    assert_eq!(
+        tiers(
+            s.directory_objects_as_of(&types, at("2026-01-01T00:00:00Z"))
+                .await
+                .unwrap()
+        ),
+        [pair("Team 1", "poc")],
+        "the first version only"
+    );
+    assert_eq!(
+        tiers(
+            s.directory_objects_as_of(&types, at("2026-03-01T00:00:00Z"))
+                .await
+                .unwrap()
+        ),
+        [pair("Team 1", "csirt")],
+        "a version at the instant counts"
+    );
+    assert_eq!(
+        tiers(
+            s.directory_objects_as_of(&types, at("2027-01-01T00:00:00Z"))
+                .await
+                .unwrap()
+        ),
+        tiers(s.directory_objects(&types).await.unwrap()),
+        "after the last change, the same as now"
+    );
+    assert_eq!(
+        tiers(s.directory_objects(&types).await.unwrap()),
+        [pair("Team 1", "csirt"), pair("Team 2", "poc")]
+    );
 }

@@ -143,6 +143,7 @@ fn the_demo_runs_a_network_plays_the_scenario_and_stops_cleanly() {
         "1 past its review date",
         "from 2 countries that opted in",
         "national sections seen by the Secretariat 1, by",
+        "coverage over ",
     ] {
         assert!(
             out.iter().any(|l| l.contains(expected)),

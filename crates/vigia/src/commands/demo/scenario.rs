@@ -1144,6 +1144,16 @@ async fn network_life(
         sites[a].country,
         at_member["sections"].as_array().map_or(0, Vec::len)
     );
+    let coverage = &at_secretariat["coverage"];
+    let count = |when: &str, status: &str| coverage[when][status].as_u64().unwrap_or(0);
+    println!(
+        "      coverage over {year}, from the directory's history: states with a national CSIRT {} → {}, with a point of contact only {} → {}; {} changed",
+        count("start", "national-csirt"),
+        count("end", "national-csirt"),
+        count("start", "poc-only"),
+        count("end", "poc-only"),
+        coverage["changes"].as_array().map_or(0, Vec::len)
+    );
     println!("      (the report as HTML: /console/annual?year={year}; PDF with Chromium: vigia network report --year {year} --format pdf)");
     Ok(())
 }
