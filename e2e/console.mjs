@@ -288,6 +288,7 @@ const pages = [
   ["/console/compose", "compose"], ["/console/search?q=ransomware", "search"],
   ["/console/directory", "directory"], ["/console/census", "census"],
   ["/console/audit", "audit"], ["/console/admin", "admin"], ["/console/preferences", "preferences"],
+  ["/console/network", "network"],
 ];
 // Node A's administrator sees every page, admin ones included.
 const adm = await person({ ...cfg.a, user: "admin", password: cfg.a.admin_password });

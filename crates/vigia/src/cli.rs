@@ -175,8 +175,15 @@ pub(crate) enum NetworkCommand {
     },
     /// Milestones and each member's state, as JSON.
     Milestones,
-    /// Sends the milestone reminders due now (admin token).
+    /// Sends the milestone reminders due now (admin token): new versions
+    /// of this team's milestones, and e-mails to its own primary contacts.
     Remind,
+    /// Approves one of the team's own national sections of the annual
+    /// report; only approved sections go into it.
+    Approve {
+        #[arg(value_name = "SECTION_ID")]
+        id: String,
+    },
     /// Training needs gathered across the region, mentoring pairs,
     /// engagements and training records, as JSON.
     Training,

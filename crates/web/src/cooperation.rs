@@ -407,6 +407,8 @@ pub(crate) async fn list(
 pub(crate) struct Upcoming {
     pub(crate) id: String,
     pub(crate) title: String,
+    /// The organising team.
+    pub(crate) team: String,
     pub(crate) team_name: Option<String>,
     pub(crate) tlp: String,
     pub(crate) event: Event,
@@ -456,6 +458,7 @@ pub(crate) async fn calendar_as(
                 id: r.id,
                 title: r.title,
                 team_name: teams.name(&r.team),
+                team: r.team,
                 tlp: r.tlp.unwrap_or_default(),
                 event,
                 attendance: present,
@@ -679,14 +682,7 @@ async fn remind_members(state: &AppState, view: &MilestoneView) -> AppResult<boo
             pending.join(", ")
         }
     ));
-    v["modified"] = json!(now().to_millis_string());
-    if let Some(sig) = v.get_mut("extensions").and_then(Value::as_object_mut) {
-        // The node seals the new version afresh.
-        sig.retain(|k, _| {
-            k == COOPERATION_EXTENSION_ID || k == vigia_stix::DISTRIBUTION_EXTENSION_ID
-        });
-    }
-    publish_one(state, &here, &v).await?;
+    republish(state, &here, v).await?;
     state
         .audit(
             "node",
@@ -697,6 +693,62 @@ async fn remind_members(state: &AppState, view: &MilestoneView) -> AppResult<boo
         )
         .await?;
     Ok(true)
+}
+
+/// Publishes `v`, one of `team`'s own sealed records edited in place, as
+/// its new version: same id, marking and recipients, sealed afresh.
+async fn republish(state: &AppState, team: &TeamId, mut v: Value) -> AppResult<()> {
+    v["modified"] = json!(now().to_millis_string());
+    if let Some(ext) = v.get_mut("extensions").and_then(Value::as_object_mut) {
+        ext.retain(|k, _| {
+            k == COOPERATION_EXTENSION_ID || k == vigia_stix::DISTRIBUTION_EXTENSION_ID
+        });
+    }
+    publish_one(state, team, &v).await
+}
+
+/// Approves one of the caller's team's own national sections: a new
+/// version with `approved` set, under the same marking and recipients.
+/// Only approved sections go into the report. Approving twice is a no-op.
+pub(crate) async fn approve_section_as(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    via: &str,
+) -> AppResult<()> {
+    let team = writer(caller, "national sections")?;
+    let not_ours = || AppError::NotFound(format!("national section {id} of your team"));
+    let old = state.store.latest_object(id).await?.ok_or_else(not_ours)?;
+    let mut v: Value =
+        serde_json::from_str(&old.raw).map_err(|e| AppError::Internal(e.to_string()))?;
+    let record = Record::read(&v)
+        .filter(|r| r.kind == Kind::ReportSection && r.team == team.as_str())
+        .ok_or_else(not_ours)?;
+    if record.body["approved"] == json!(true) {
+        return Ok(());
+    }
+    v["extensions"][COOPERATION_EXTENSION_ID]["body"]["approved"] = json!(true);
+    republish(state, &team, v).await?;
+    state
+        .audit(
+            &caller.actor,
+            "cooperation.approve",
+            Some(id),
+            "ok",
+            json!({"kind": "report-section", "via": via}),
+        )
+        .await?;
+    Ok(())
+}
+
+/// `POST /api/report/sections/{id}/approve`
+pub(crate) async fn approve_section(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
+    approve_section_as(&state, &caller, &id, "api").await?;
+    Ok(Json(json!({"id": id, "approved": true})))
 }
 
 /// Queues the reminder e-mail due today to this node's own primary

@@ -167,6 +167,10 @@ pub fn router(state: AppState) -> Router {
         .route("/milestones", get(cooperation::milestones))
         .route("/milestones/remind", post(cooperation::remind))
         .route("/report/annual", get(cooperation::annual))
+        .route(
+            "/report/sections/{id}/approve",
+            post(cooperation::approve_section),
+        )
         .route("/training", get(cooperation::training))
         .route("/compendium", get(cooperation::compendium))
         .route("/assessment", get(cooperation::assessment))

@@ -46,6 +46,9 @@ pub(crate) async fn network(args: NetworkArgs) -> anyhow::Result<ExitCode> {
         NetworkCommand::Remind => http
             .post(format!("{base}/api/milestones/remind"))
             .bearer_auth(&token),
+        NetworkCommand::Approve { id } => http
+            .post(format!("{base}/api/report/sections/{id}/approve"))
+            .bearer_auth(&token),
         NetworkCommand::Training => get("/api/training".into()),
         NetworkCommand::Compendium => get("/api/compendium".into()),
         NetworkCommand::Assessment => get("/api/assessment".into()),

@@ -348,3 +348,169 @@ fn a_pending_member_mails_its_own_primary_contacts_once_per_reminder_day() {
     assert_eq!(at_a["emailed"], 0, "{at_a}");
     assert_eq!(at_a["reminded"].as_array().map(Vec::len), Some(2), "{at_a}");
 }
+
+#[test]
+fn the_console_marks_done_records_attendance_takes_needs_and_approves_a_section() {
+    use crate::console::{client, console_sign_in, page, submit};
+    let a = net_node("GT");
+    let ta = a.token("analyst", &["--user", "admin"]);
+    let c = client();
+    let base = a.url.as_str();
+    let admin = console_sign_in(&c, base, "admin", &a.init.admin_password);
+    // The team's own milestone and event, as another member's would arrive.
+    let milestone = publish(
+        &a,
+        &ta,
+        "milestone",
+        json!({"title": "Census answers", "tlp": "green",
+        "body": {"due": "2099-02-01", "members": [{"team": a.team}]}}),
+    );
+    let event = publish(
+        &a,
+        &ta,
+        "event",
+        json!({"title": "Quarterly call", "tlp": "green",
+        "body": {"kind": "call", "start": "2099-03-01T14:00:00Z", "duration_minutes": 60}}),
+    );
+    let (status, html) = page(&c, base, &admin, "/console/network");
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains(&format!("name=\"milestone_ref\" value=\"{milestone}\"")));
+    assert!(
+        html.contains("Cyber Incident Responder"),
+        "ECSF topics offered"
+    );
+
+    let ok = |(status, _, body): (u16, _, String)| assert_eq!(status, 303, "{body}");
+    ok(submit(
+        &c,
+        base,
+        &admin,
+        "/console/network",
+        &[
+            ("kind", "milestone-done"),
+            ("milestone_ref", &milestone),
+            ("title", "Done"),
+            ("tlp", "green"),
+            ("comment", "Sent by post"),
+        ],
+    ));
+    ok(submit(
+        &c,
+        base,
+        &admin,
+        "/console/network",
+        &[
+            ("kind", "attendance"),
+            ("event_ref", &event),
+            ("title", "Attendance"),
+            ("tlp", "green"),
+            ("occurrence", "2099-03-01"),
+        ],
+    ));
+    ok(submit(
+        &c,
+        base,
+        &admin,
+        "/console/network",
+        &[
+            ("kind", "training-needs"),
+            ("title", "Needs"),
+            ("tlp", "green"),
+            ("topic0", "forensics"),
+            ("people0", "3"),
+            ("by0", "2099-06-30"),
+            ("priority0", "high"),
+            ("topic1", ""),
+            ("people1", "1"),
+            ("by1", ""),
+            ("priority1", "medium"),
+        ],
+    ));
+    // A bad number names its field; nothing is stored.
+    let (status, _, body) = submit(
+        &c,
+        base,
+        &admin,
+        "/console/network",
+        &[
+            ("kind", "report-section"),
+            ("title", "GT"),
+            ("year", "2026"),
+            ("text", "x"),
+            ("staff", "nine"),
+            ("tlp", "green"),
+        ],
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("staff"), "{body}");
+    ok(submit(
+        &c,
+        base,
+        &admin,
+        "/console/network",
+        &[
+            ("kind", "report-section"),
+            ("title", "Guatemala 2026"),
+            ("year", "2026"),
+            ("text", "Guatemala's year"),
+            ("staff", "9"),
+            ("incidents_handled", "120"),
+            ("tlp", "green"),
+        ],
+    ));
+
+    let m = a.get("/api/milestones", &ta).1;
+    assert_eq!(m["milestones"][0]["members"][0]["state"], "done", "{m}");
+    let cal = a.get("/api/calendar", &ta).1;
+    assert!(
+        cal.to_string().contains(&a.team),
+        "attendance recorded: {cal}"
+    );
+    let t = a.get("/api/training", &ta).1;
+    assert_eq!(t["regional_demand"][0]["people"], 3, "{t}");
+    assert_eq!(
+        t["regional_demand"].as_array().map(Vec::len),
+        Some(1),
+        "empty rows are skipped"
+    );
+
+    // The draft is not in the report until approved, from the console.
+    let report = a.get("/api/report/annual?year=2026", &ta).1;
+    assert_eq!(report["sections"], json!([]), "{report}");
+    let (_, html) = page(&c, base, &admin, "/console/network");
+    let sections = crate::console::between(&html, "id=\"sections\"", "</table>");
+    assert!(
+        sections.contains("Guatemala 2026") && sections.contains("/console/network/approve"),
+        "{sections}"
+    );
+    let id = crate::console::between(&sections, "name=\"id\" value=\"", "\"");
+    ok(submit(
+        &c,
+        base,
+        &admin,
+        "/console/network/approve",
+        &[("id", &id)],
+    ));
+    let report = a.get("/api/report/annual?year=2026", &ta).1;
+    assert_eq!(report["sections"][0]["section"]["staff"], 9, "{report}");
+    assert_eq!(report["sections"][0]["section"]["incidents_handled"], 120);
+    // Another team's record, or a made-up id, cannot be approved.
+    let (status, _) = post(
+        &a,
+        &ta,
+        "/api/report/sections/note--00000000-0000-4000-8000-000000000000/approve",
+        &json!({}),
+    );
+    assert_eq!(status, 404);
+    let (status, again) = post(
+        &a,
+        &ta,
+        &format!("/api/report/sections/{id}/approve"),
+        &json!({}),
+    );
+    assert_eq!(
+        (status, again["approved"].clone()),
+        (200, json!(true)),
+        "approving twice is harmless"
+    );
+}

@@ -124,6 +124,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
             "/console/network",
             get(network::page).post(network::publish),
         )
+        .route("/console/network/approve", post(network::approve))
         .route("/console/annual", get(network::annual))
         .route("/console/assets/annual.css", get(network::css))
         .route("/console/reports", get(reports::queue))

@@ -10,14 +10,15 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use serde_json::Value;
+use serde_json::{json, Value};
 use vigia_cooperation::report::{bar_chart, bars, AnnualReport};
 use vigia_cooperation::Kind;
 
 use super::{field, fields, render, Chrome, SignedIn};
 use crate::cooperation::{
-    annual_as, assessment_as, calendar_as, compendium_as, milestones_as, publish_as, today,
-    training_as, CompendiumQuery, MilestoneView, NewRecord, Upcoming, YearQuery,
+    annual_as, approve_section_as, assessment_as, calendar_as, compendium_as, milestones_as,
+    publish_as, today, training_as, visible, CompendiumQuery, MilestoneView, NewRecord, Upcoming,
+    YearQuery,
 };
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -35,6 +36,11 @@ struct NetworkPage {
     assessment: Value,
     kinds: Vec<&'static str>,
     year: i32,
+    /// The caller's team, to offer "mark done" where it is still pending.
+    team: String,
+    /// The caller's team's own national sections: (id, title, year, approved, tlp).
+    sections: Vec<(String, String, String, bool, String)>,
+    topics: &'static [(&'static str, &'static str)],
 }
 
 impl NetworkPage {
@@ -51,6 +57,16 @@ impl NetworkPage {
             .map(|a| a.iter().collect())
             .unwrap_or_default()
     }
+    /// Whether the caller's team still has `m` to meet.
+    fn owes(&self, m: &MilestoneView) -> bool {
+        m.members
+            .iter()
+            .any(|p| p.team == self.team && p.state != "done")
+    }
+    /// The date of an occurrence, `YYYY-MM-DD`.
+    fn day<'a>(&self, occurrence: &'a str) -> &'a str {
+        occurrence.get(..10).unwrap_or(occurrence)
+    }
     fn tenths(&self, v: &Value) -> String {
         v.as_u64()
             .map(|t| format!("{}.{}", t / 10, t % 10))
@@ -61,7 +77,25 @@ impl NetworkPage {
 /// `GET /console/network`
 pub(crate) async fn page(State(state): State<AppState>, s: SignedIn) -> AppResult<Response> {
     let c = &s.caller;
+    let team = c.team().map(|t| t.as_str().to_owned()).unwrap_or_default();
+    let sections = visible(&state, c, Kind::ReportSection)
+        .await?
+        .into_iter()
+        .filter(|(r, _)| r.team == team)
+        .map(|(r, o)| {
+            (
+                r.id,
+                r.title,
+                r.body["year"].to_string(),
+                r.body["approved"] == Value::Bool(true),
+                o.tlp.label().to_owned(),
+            )
+        })
+        .collect();
     render(&NetworkPage {
+        team,
+        sections,
+        topics: &vigia_cooperation::training::ECSF_PROFILES,
         events: calendar_as(&state, c, "console").await?,
         milestones: milestones_as(&state, c, "console").await?,
         training: training_as(&state, c, "console").await?,
@@ -87,8 +121,12 @@ pub(crate) async fn publish(
     let kind: Kind = field(&form, "kind")
         .parse()
         .map_err(|e: String| AppError::field("kind", e))?;
-    let body: Value = serde_json::from_str(field(&form, "body"))
-        .map_err(|e| AppError::field("body", format!("not JSON: {e}")))?;
+    let body = match form.iter().any(|(k, _)| k == "body") {
+        // The advanced form: any kind, its body as JSON.
+        true => serde_json::from_str(field(&form, "body"))
+            .map_err(|e| AppError::field("body", format!("not JSON: {e}")))?,
+        false => body_from_form(kind, &form, &state.node.team_id, &state.node.country)?,
+    };
     let tlp = field(&form, "tlp");
     let id = field(&form, "id").trim();
     publish_as(
@@ -112,6 +150,91 @@ pub(crate) async fn publish(
     )
     .await?;
     Ok(Redirect::to("/console/network").into_response())
+}
+
+/// A record's body from a kind's own form fields (the forms the page
+/// shows for marking a milestone done, recording attendance, training
+/// needs and a national section). The API checks it as it checks JSON.
+fn body_from_form(
+    kind: Kind,
+    form: &[(String, String)],
+    team: &vigia_policy::TeamId,
+    country: &str,
+) -> AppResult<Value> {
+    let text = |name: &str| field(form, name).trim().to_owned();
+    let number = |name: &str| -> AppResult<Option<u32>> {
+        let t = text(name);
+        if t.is_empty() {
+            return Ok(None);
+        }
+        t.parse()
+            .map(Some)
+            .map_err(|_| AppError::field(name, format!("{t:?} is not a whole number")))
+    };
+    Ok(match kind {
+        Kind::MilestoneDone => {
+            json!({"milestone_ref": text("milestone_ref"), "comment": text("comment")})
+        }
+        Kind::Attendance => {
+            json!({"event_ref": text("event_ref"), "occurrence": text("occurrence"),
+            "present": [team.as_str()], "notes": text("notes")})
+        }
+        Kind::TrainingNeeds => {
+            let mut needs = Vec::new();
+            for i in 0..3 {
+                let topic = text(&format!("topic{i}"));
+                if topic.is_empty() {
+                    continue;
+                }
+                needs.push(json!({"topic": topic,
+                    "people": number(&format!("people{i}"))?.unwrap_or(1),
+                    "by": text(&format!("by{i}")),
+                    "priority": text(&format!("priority{i}"))}));
+            }
+            let milestone = text("milestone_ref");
+            json!({"needs": needs, "comment": text("comment"),
+                "milestone_ref": (!milestone.is_empty()).then_some(milestone)})
+        }
+        Kind::ReportSection => {
+            let year: i32 = text("year")
+                .parse()
+                .map_err(|_| AppError::field("year", "a year such as 2026"))?;
+            let mut b = json!({"year": year, "country": country, "text": text("text"),
+                "legislation": text("legislation"), "approved": !text("approved").is_empty()});
+            for n in [
+                "incidents_handled",
+                "staff",
+                "exercises",
+                "awareness_campaigns",
+            ] {
+                if let Some(v) = number(n)? {
+                    b[n] = json!(v);
+                }
+            }
+            b
+        }
+        other => {
+            return Err(AppError::field(
+                "body",
+                format!(
+                    "{} records are published with the JSON form",
+                    other.as_str()
+                ),
+            ))
+        }
+    })
+}
+
+/// `POST /console/network/approve`: approves one of the team's own
+/// national sections.
+pub(crate) async fn approve(
+    State(state): State<AppState>,
+    s: SignedIn,
+    body: Bytes,
+) -> AppResult<Response> {
+    let form = s.form(&body)?;
+    approve_section_as(&state, &s.caller, field(&form, "id"), "console").await?;
+    Ok(Redirect::to("/console/network#sections").into_response())
 }
 
 #[derive(Template)]

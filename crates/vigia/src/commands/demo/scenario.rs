@@ -1013,11 +1013,20 @@ async fn network_life(
     )
     .await?;
     let year = today.year();
-    post_json(&sites[origin], &to, "/api/cooperation/report-section", &json!({
+    // The point of contact drafts its section, then approves it.
+    let section = post_json(&sites[origin], &to, "/api/cooperation/report-section", &json!({
         "title": format!("{} in {year}", sites[origin].country), "tlp": "amber", "to": [teams[0]],
-        "body": {"year": year, "country": sites[origin].country, "approved": true, "incidents_handled": 312, "staff": 14,
+        "body": {"year": year, "country": sites[origin].country, "incidents_handled": 312, "staff": 14,
             "text": "The national CSIRT handled 312 incidents; ransomware against municipalities dominated."}
     })).await?;
+    let section_id = section["id"].as_str().unwrap_or_default();
+    post_json(
+        &sites[origin],
+        &to,
+        &format!("/api/report/sections/{section_id}/approve"),
+        &json!({}),
+    )
+    .await?;
     // Everything reaches the Secretariat over federation.
     wait_for(|| async {
         get_json(secretariat, &ts, "/api/milestones")
