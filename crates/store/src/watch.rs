@@ -465,6 +465,28 @@ impl Store {
         rows.iter().map(receipt_record).collect()
     }
 
+    /// The receipts of many products at once (the annual report reads a
+    /// year of them), in chunks the database's parameter limit allows.
+    pub async fn receipts_of(
+        &self,
+        product_ids: &[&str],
+    ) -> Result<Vec<ReceiptRecord>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in product_ids.chunks(500) {
+            let mut stmt = crate::sql::Stmt::new(
+                self.backend,
+                "SELECT product_id, team, delivered_at, seen_at, acknowledged_at, actioned_at, \
+                 by_user, note, updated_at FROM receipts WHERE product_id IN (",
+            );
+            stmt.bind_list(chunk.iter().map(|id| (*id).to_owned()))
+                .sql(") ORDER BY product_id, team");
+            for row in stmt.query()?.fetch_all(&self.pool).await? {
+                out.push(receipt_record(&row)?);
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn findings(&self, product_id: &str) -> Result<Vec<String>, StoreError> {
         let rows =
             sqlx::query("SELECT note_id FROM findings WHERE product_id = $1 ORDER BY date_added")

@@ -895,6 +895,7 @@ pub(crate) async fn annual_as(
     let mut facts = Facts::default();
     let products = crate::routes::watch::visible_products(state, caller, 20_000, None).await?;
     let (from, to) = (report::year_start(year), report::year_start(year + 1));
+    let mut in_year: HashMap<&str, (i64, bool)> = HashMap::new();
     for (p, _) in &products {
         let published = p.first_arrived / 1_000_000;
         let originator = p.originator.clone().unwrap_or_default();
@@ -906,18 +907,22 @@ pub(crate) async fn annual_as(
             published,
             exercise: p.exercise,
         });
-        if published < from || published >= to {
+        if (from..to).contains(&published) {
+            in_year.insert(p.id.as_str(), (published, p.exercise));
+        }
+    }
+    let ids: Vec<&str> = in_year.keys().copied().collect();
+    for r in state.store.receipts_of(&ids).await? {
+        let Some(&(published, exercise)) = in_year.get(r.product_id.as_str()) else {
             continue;
-        }
-        for r in state.store.receipts(&p.id).await? {
-            facts.deliveries.push(report::DeliveryFact {
-                team: teams.name(&r.team).unwrap_or(r.team.clone()),
-                published,
-                delivered: r.delivered_at.map(|t| t / 1_000_000),
-                acknowledged: r.acknowledged_at.or(r.actioned_at).map(|t| t / 1_000_000),
-                exercise: p.exercise,
-            });
-        }
+        };
+        facts.deliveries.push(report::DeliveryFact {
+            team: teams.name(&r.team).unwrap_or(r.team.clone()),
+            published,
+            delivered: r.delivered_at.map(|t| t / 1_000_000),
+            acknowledged: r.acknowledged_at.or(r.actioned_at).map(|t| t / 1_000_000),
+            exercise,
+        });
     }
     let visible_ids: std::collections::HashSet<&str> =
         products.iter().map(|(p, _)| p.id.as_str()).collect();

@@ -106,6 +106,18 @@ async fn receipts_keep_the_first_time_of_each_state(db: &TestDb) {
         (Some(100), Some(200), None)
     );
     assert_eq!(got[0].note.as_deref(), Some("on it"));
+    // Read in bulk, as the annual report does, the same rows come back.
+    let many: Vec<String> = (0..1200).map(|i| format!("report--x{i}")).collect();
+    let mut ids: Vec<&str> = many.iter().map(String::as_str).collect();
+    ids.push("report--1");
+    let bulk = s.receipts_of(&ids).await.unwrap();
+    assert_eq!(
+        bulk.len(),
+        1,
+        "chunks past the parameter limit find the one row"
+    );
+    assert_eq!(bulk[0].acknowledged_at, Some(200));
+    assert!(s.receipts_of(&[]).await.unwrap().is_empty());
 }
 
 async fn an_escalation_step_is_taken_once(db: &TestDb) {
