@@ -459,6 +459,57 @@ fn the_console_marks_done_records_attendance_takes_needs_and_approves_a_section(
         ],
     ));
 
+    ok(submit(
+        &c,
+        base,
+        &admin,
+        "/console/network",
+        &[
+            ("kind", "mentoring"),
+            ("side", "offer"),
+            ("topics", "forensics"),
+            ("topics", "incident-responder"),
+            ("languages", "es"),
+            ("languages", "en"),
+            ("region", "central-america"),
+            ("capacity", "2"),
+        ],
+    ));
+    let mut document = vec![
+        ("kind", "document"),
+        ("title", "Ransomware at municipalities"),
+        ("document_type", "lessons-learned"),
+        ("template", "igf-bpf"),
+        ("content", ""),
+        ("services", "incident-management/incident-coordination"),
+        ("audiences", "government"),
+        ("language", "es"),
+        ("owner", "Head of response"),
+        ("review_by", "2099-01-01"),
+        ("event_ref", ""),
+        ("tlp", "green"),
+    ];
+    let parts: Vec<String> = (0..8).map(|i| format!("part{i}")).collect();
+    for p in &parts {
+        document.push((p.as_str(), "Drawn from the case."));
+    }
+    ok(submit(&c, base, &admin, "/console/network", &document));
+    let docs = a.get("/api/compendium", &ta).1;
+    let doc = &docs["documents"][0]["document"];
+    assert_eq!(doc["sections"].as_array().map(Vec::len), Some(8), "{docs}");
+    assert_eq!(doc["template"], "igf-bpf");
+    assert_eq!(
+        doc["services"],
+        json!(["incident-management/incident-coordination"])
+    );
+    let mentoring = a.get("/api/cooperation/mentoring", &ta).1;
+    assert_eq!(
+        mentoring["records"][0]["body"]["topics"],
+        json!(["forensics", "incident-responder"]),
+        "{mentoring}"
+    );
+    assert_eq!(mentoring["records"][0]["body"]["capacity"], 2);
+
     let m = a.get("/api/milestones", &ta).1;
     assert_eq!(m["milestones"][0]["members"][0]["state"], "done", "{m}");
     let cal = a.get("/api/calendar", &ta).1;

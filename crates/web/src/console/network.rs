@@ -11,6 +11,7 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde_json::{json, Value};
+use vigia_cooperation::compendium::IGF_BPF_TEMPLATE;
 use vigia_cooperation::report::{bar_chart, bars, AnnualReport};
 use vigia_cooperation::Kind;
 
@@ -41,6 +42,12 @@ struct NetworkPage {
     /// The caller's team's own national sections: (id, title, year, approved, tlp).
     sections: Vec<(String, String, String, bool, String)>,
     topics: &'static [(&'static str, &'static str)],
+    regions: &'static [&'static str],
+    languages: &'static [&'static str],
+    audiences: &'static [&'static str],
+    igf_parts: &'static [&'static str],
+    /// FIRST CSIRT Services Framework: (id, service name).
+    services: Vec<(String, &'static str)>,
 }
 
 impl NetworkPage {
@@ -96,6 +103,18 @@ pub(crate) async fn page(State(state): State<AppState>, s: SignedIn) -> AppResul
         team,
         sections,
         topics: &vigia_cooperation::training::ECSF_PROFILES,
+        regions: &vigia_cooperation::training::REGIONS,
+        languages: &vigia_cooperation::compendium::LANGUAGES,
+        audiences: &vigia_cooperation::compendium::AUDIENCES,
+        igf_parts: &vigia_cooperation::compendium::IGF_BPF_TEMPLATE,
+        services: vigia_directory::services::AREAS
+            .iter()
+            .flat_map(|a| {
+                a.services
+                    .iter()
+                    .map(move |(id, name)| (format!("{}/{id}", a.id), *name))
+            })
+            .collect(),
         events: calendar_as(&state, c, "console").await?,
         milestones: milestones_as(&state, c, "console").await?,
         training: training_as(&state, c, "console").await?,
@@ -212,6 +231,25 @@ fn body_from_form(
                 }
             }
             b
+        }
+        Kind::Mentoring => json!({"side": text("side"), "topics": fields(form, "topics"),
+            "languages": fields(form, "languages"), "region": text("region"),
+            "capacity": number("capacity")?.unwrap_or(1), "comment": text("comment")}),
+        Kind::Document => {
+            let sections: Vec<Value> = match text("template").as_str() {
+                "igf-bpf" => IGF_BPF_TEMPLATE
+                    .iter()
+                    .enumerate()
+                    .map(|(i, h)| json!({"heading": h, "text": text(&format!("part{i}"))}))
+                    .collect(),
+                _ => vec![json!({"heading": text("title"), "text": text("content")})],
+            };
+            let event = text("event_ref");
+            json!({"document_type": text("document_type"), "template": text("template"),
+                "sections": sections, "services": fields(form, "services"),
+                "audiences": fields(form, "audiences"), "language": text("language"),
+                "owner": text("owner"), "review_by": text("review_by"),
+                "event_ref": (!event.is_empty()).then_some(event)})
         }
         other => {
             return Err(AppError::field(
