@@ -199,6 +199,9 @@ pub(crate) enum NetworkCommand {
         /// json, html or pdf (needs Chromium on the node).
         #[arg(long, default_value = "json")]
         format: String,
+        /// The language of HTML and PDF: en, es, pt or fr.
+        #[arg(long, default_value = "en")]
+        lang: String,
         /// Write to this file instead of standard output.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,

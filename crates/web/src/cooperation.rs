@@ -866,6 +866,8 @@ pub async fn run_reminders(state: AppState) {
 pub(crate) struct YearQuery {
     pub(crate) year: Option<i32>,
     pub(crate) format: Option<String>,
+    /// en (default), es, pt or fr, for HTML and PDF.
+    pub(crate) lang: Option<String>,
 }
 
 /// The annual report as the caller may read it.
@@ -1084,13 +1086,24 @@ async fn correlation_figures(
     Ok(f)
 }
 
-/// `GET /api/report/annual?year=Y[&format=json|html|pdf]`
+/// `GET /api/report/annual?year=Y[&format=json|html|pdf][&lang=en|es|pt|fr]`
 pub(crate) async fn annual(
     State(state): State<AppState>,
     caller: Caller,
     Query(q): Query<YearQuery>,
 ) -> AppResult<Response> {
     let year = q.year.unwrap_or_else(|| today().year());
+    let lang = q.lang.as_deref().unwrap_or("en");
+    if !crate::console::LANGUAGES.contains(&lang) {
+        return Err(AppError::field(
+            "lang",
+            format!(
+                "{lang:?} is not one of {}",
+                crate::console::LANGUAGES.join(", ")
+            ),
+        ));
+    }
+    let m = crate::console::Messages::new(lang);
     let report = annual_as(&state, &caller, year, "api").await?;
     match q.format.as_deref().unwrap_or("json") {
         "json" => Ok(Json(report).into_response()),
@@ -1098,9 +1111,10 @@ pub(crate) async fn annual(
             &report,
             &state.node.team_name,
             true,
+            m,
         )?)),
         "pdf" => {
-            let html = crate::console::report_html(&report, &state.node.team_name, true)?;
+            let html = crate::console::report_html(&report, &state.node.team_name, true, m)?;
             let pdf = render_pdf(&html).await?;
             Ok(([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response())
         }

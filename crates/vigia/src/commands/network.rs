@@ -52,11 +52,18 @@ pub(crate) async fn network(args: NetworkArgs) -> anyhow::Result<ExitCode> {
         NetworkCommand::Training => get("/api/training".into()),
         NetworkCommand::Compendium => get("/api/compendium".into()),
         NetworkCommand::Assessment => get("/api/assessment".into()),
-        NetworkCommand::Report { year, format, out } => {
-            let response = get(format!("/api/report/annual?year={year}&format={format}"))
-                .send()
-                .await
-                .with_context(|| format!("cannot reach {base}"))?;
+        NetworkCommand::Report {
+            year,
+            format,
+            lang,
+            out,
+        } => {
+            let response = get(format!(
+                "/api/report/annual?year={year}&format={format}&lang={lang}"
+            ))
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {base}"))?;
             let bytes = answer(response).await?;
             return write_out(&bytes, out.as_deref());
         }

@@ -213,6 +213,27 @@ fn calendar_milestones_report_and_readiness_across_three_nodes() {
         html_a.contains("Costa Rica"),
         "A's HTML copy holds the section"
     );
+    let (status, _, es) = text(
+        &a,
+        "/api/report/annual?year=2026&format=html&lang=es",
+        Some(&ta),
+    );
+    assert_eq!(status, 200);
+    assert!(
+        es.contains("<html lang=\"es\">") && es.contains("Secciones nacionales"),
+        "{es}"
+    );
+    assert!(
+        es.contains("Productos por tipo"),
+        "chart titles are translated too"
+    );
+    let (status, _, body) = text(
+        &a,
+        "/api/report/annual?year=2026&format=html&lang=xx",
+        Some(&ta),
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("lang"), "{body}");
 
     // Readiness: B opts in (its assessment stays with B), C does not.
     publish(

@@ -15,6 +15,7 @@ use vigia_cooperation::compendium::IGF_BPF_TEMPLATE;
 use vigia_cooperation::report::{bar_chart, bars, AnnualReport};
 use vigia_cooperation::Kind;
 
+use super::i18n::Messages;
 use super::{field, fields, render, Chrome, SignedIn};
 use crate::cooperation::{
     annual_as, approve_section_as, assessment_as, calendar_as, compendium_as, milestones_as,
@@ -278,6 +279,7 @@ pub(crate) async fn approve(
 #[derive(Template)]
 #[template(path = "console/annual.html")]
 struct AnnualPage<'a> {
+    m: Messages,
     r: &'a AnnualReport,
     node: &'a str,
     inline_css: bool,
@@ -291,6 +293,18 @@ struct AnnualPage<'a> {
 }
 
 impl AnnualPage<'_> {
+    /// The message `key` with its `{name}` placeholders filled.
+    fn fill(&self, key: &str, values: &[(&str, String)]) -> String {
+        values
+            .iter()
+            .fold(self.m.t(key).to_owned(), |text, (name, value)| {
+                text.replace(&format!("{{{name}}}"), value)
+            })
+    }
+    /// A coverage status (`national-csirt`, `poc-only`, `none`) in words.
+    fn status(&self, status: &str) -> &'static str {
+        self.m.t(&format!("annual.status.{status}"))
+    }
     fn duration(&self, seconds: &Option<i64>) -> String {
         match seconds {
             None => "—".into(),
@@ -303,7 +317,12 @@ impl AnnualPage<'_> {
 
 /// The report as a whole HTML document; with `inline_css` it stands alone
 /// (for the API and for printing to PDF).
-pub(crate) fn report_html(r: &AnnualReport, node: &str, inline_css: bool) -> AppResult<String> {
+pub(crate) fn report_html(
+    r: &AnnualReport,
+    node: &str,
+    inline_css: bool,
+    m: Messages,
+) -> AppResult<String> {
     let mut statuses: Vec<&String> = r
         .coverage
         .start
@@ -313,22 +332,17 @@ pub(crate) fn report_html(r: &AnnualReport, node: &str, inline_css: bool) -> App
     statuses.sort();
     statuses.dedup();
     let page = AnnualPage {
+        m,
         r,
         node,
         inline_css,
         css: ANNUAL_CSS,
-        chart_kind: bar_chart("Products by kind", &bars(&r.products.by_kind)),
-        chart_severity: bar_chart("Products by severity", &bars(&r.products.by_severity)),
-        chart_country: bar_chart(
-            "Products by originating country",
-            &bars(&r.products.by_country),
-        ),
-        chart_sector: bar_chart(
-            "Products by sector of the originating team's constituency",
-            &bars(&r.products.by_sector),
-        ),
+        chart_kind: bar_chart(m.t("annual.chart_kind"), &bars(&r.products.by_kind)),
+        chart_severity: bar_chart(m.t("annual.chart_severity"), &bars(&r.products.by_severity)),
+        chart_country: bar_chart(m.t("annual.chart_country"), &bars(&r.products.by_country)),
+        chart_sector: bar_chart(m.t("annual.chart_sector"), &bars(&r.products.by_sector)),
         chart_reports: bar_chart(
-            "Public reports by category",
+            m.t("annual.chart_reports"),
             &bars(&r.public_reports.by_category),
         ),
         coverage_rows: statuses
@@ -354,7 +368,13 @@ pub(crate) async fn annual(
 ) -> AppResult<Response> {
     let year = q.year.unwrap_or_else(|| today().year());
     let report = annual_as(&state, &s.caller, year, "console").await?;
-    Ok(Html(report_html(&report, &state.node.team_name, false)?).into_response())
+    Ok(Html(report_html(
+        &report,
+        &state.node.team_name,
+        false,
+        s.chrome.m,
+    )?)
+    .into_response())
 }
 
 /// `GET /console/assets/annual.css`
