@@ -1,12 +1,13 @@
-//! The official OASIS STIX 2.1 JSON schemas, compiled once, selected per
-//! object type.
+//! The official OASIS STIX 2.1 JSON schemas, parsed once, each type's
+//! validator compiled when an object of that type first needs it.
 //!
 //! The schemas are embedded (`schemas/`, BSD-3-Clause, OASIS Open) so a
 //! node validates exactly what the standard says without reading files.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
-use jsonschema::{Draft, Resource, Validator};
+use jsonschema::{Draft, Registry, Resource, Validator};
 use serde_json::{json, Value};
 
 const BASE_URI: &str =
@@ -246,15 +247,55 @@ pub struct SchemaViolation {
     pub reason: String,
 }
 
-/// Compiled validators for every STIX 2.1 type, plus the generic schemas
-/// used for custom objects.
+/// Validators for every STIX 2.1 type, plus the generic schemas used for
+/// custom objects, each compiled the first time an object needs it.
 ///
-/// All schemas are compiled into one validator that dispatches on `type`:
-/// each compiled validator carries its own copy of the resource registry
-/// (about 30 MB), so one per type would cost over 400 MB of memory.
+/// The resource registry (every schema file, parsed once, about 2 MB) is
+/// shared; a compiled validator costs about 1 MB, so a node holds only
+/// the types it has seen: an idle node none, one that has validated every
+/// type about 45 MB. Compiling one takes a few milliseconds, once.
 pub struct SchemaSet {
-    standard_types: HashSet<String>,
-    validator: Validator,
+    registry: Registry,
+    /// Standard type → its schema file and compiled validator.
+    by_type: HashMap<String, Lazy>,
+    /// Custom objects: SDO/SRO core (with `created`), SCO core (without).
+    custom_core: Lazy,
+    custom_observable: Lazy,
+}
+
+/// A validator compiled on first use; a schema that fails to compile
+/// (only if the embedded files were broken, which the tests rule out)
+/// keeps its error, reported on every object that needs it.
+struct Lazy {
+    file: &'static str,
+    cell: OnceLock<Result<Validator, String>>,
+}
+
+impl Lazy {
+    fn new(file: &'static str) -> Self {
+        Self {
+            file,
+            cell: OnceLock::new(),
+        }
+    }
+
+    fn get(&self, registry: &Registry) -> Result<&Validator, SchemaViolation> {
+        self.cell
+            .get_or_init(|| {
+                jsonschema::options()
+                    .with_draft(Draft::Draft202012)
+                    .with_registry(registry.clone())
+                    .build(&json!({"$ref": format!("{BASE_URI}{}", self.file)}))
+                    .map_err(|e| {
+                        format!("embedded STIX schema {} does not compile: {e}", self.file)
+                    })
+            })
+            .as_ref()
+            .map_err(|reason| SchemaViolation {
+                path: String::new(),
+                reason: reason.clone(),
+            })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -265,67 +306,59 @@ pub struct SchemaBuildError {
 }
 
 impl SchemaSet {
-    /// Compiles the embedded schemas. Fails only if the embedded files are
-    /// broken, which the tests rule out.
+    /// Parses the embedded schemas into one registry. Fails only if the
+    /// embedded files are broken, which the tests rule out.
     pub fn new() -> Result<Self, SchemaBuildError> {
-        let mut parsed = Vec::with_capacity(SCHEMA_FILES.len());
-        for (file, text) in SCHEMA_FILES {
-            let value: Value = serde_json::from_str(text).map_err(|e| SchemaBuildError {
-                file: (*file).to_owned(),
-                reason: e.to_string(),
-            })?;
-            parsed.push((*file, value));
-        }
         let fail = |file: &str, reason: String| SchemaBuildError {
             file: file.to_owned(),
             reason,
         };
-        let mut options = jsonschema::options().with_draft(Draft::Draft202012);
-        let mut standard_types = HashSet::new();
-        let mut branches = Vec::new();
-        for (file, value) in &parsed {
-            let resource =
-                Resource::from_contents(value.clone()).map_err(|e| fail(file, e.to_string()))?;
-            options = options.with_resource(format!("{BASE_URI}{file}"), resource);
+        let mut resources = Vec::with_capacity(SCHEMA_FILES.len());
+        let mut by_type = HashMap::new();
+        for (file, text) in SCHEMA_FILES {
+            let value: Value = serde_json::from_str(text).map_err(|e| fail(file, e.to_string()))?;
+            let resource = Resource::from_contents(value).map_err(|e| fail(file, e.to_string()))?;
+            resources.push((format!("{BASE_URI}{file}"), resource));
             if let Some(type_name) = object_type_of_schema(file) {
-                standard_types.insert(type_name.to_owned());
-                branches.push(json!({
-                    "if": {"required": ["type"], "properties": {"type": {"const": type_name}}},
-                    "then": {"$ref": format!("{BASE_URI}{file}")}
-                }));
+                by_type.insert(type_name.to_owned(), Lazy::new(file));
             }
         }
-        let known: Vec<&String> = standard_types.iter().collect();
-        branches.push(json!({
-            "if": {"not": {"required": ["type"], "properties": {"type": {"enum": known}}}},
-            "then": {
-                "if": {"required": ["created"]},
-                "then": {"$ref": format!("{BASE_URI}common/core.json")},
-                "else": {"$ref": format!("{BASE_URI}common/cyber-observable-core.json")}
-            }
-        }));
-        let root = json!({
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "allOf": branches
-        });
-        let validator = options
-            .build(&root)
-            .map_err(|e| fail("(type dispatch)", e.to_string()))?;
+        let registry = Registry::options()
+            .draft(Draft::Draft202012)
+            .build(resources)
+            .map_err(|e| fail("(registry)", e.to_string()))?;
         Ok(Self {
-            standard_types,
-            validator,
+            registry,
+            by_type,
+            custom_core: Lazy::new("common/core.json"),
+            custom_observable: Lazy::new("common/cyber-observable-core.json"),
         })
     }
 
     /// Whether the type is one the specification defines.
     pub fn is_standard_type(&self, object_type: &str) -> bool {
-        self.standard_types.contains(object_type)
+        self.by_type.contains_key(object_type)
     }
 
-    /// Validates one object. Custom types are checked against the common
-    /// properties (SDO/SRO core if they carry `created`, SCO core otherwise).
+    /// The validator for `object`: its type's schema, or for a custom type
+    /// the common properties (SDO/SRO core if it carries `created`, SCO
+    /// core otherwise).
+    fn validator_for(&self, object: &Value) -> Result<&Validator, SchemaViolation> {
+        let standard = object
+            .get("type")
+            .and_then(Value::as_str)
+            .and_then(|t| self.by_type.get(t));
+        let lazy = match standard {
+            Some(lazy) => lazy,
+            None if object.get("created").is_some() => &self.custom_core,
+            None => &self.custom_observable,
+        };
+        lazy.get(&self.registry)
+    }
+
+    /// Validates one object.
     pub fn validate(&self, object: &Value) -> Result<(), Vec<SchemaViolation>> {
-        let validator = &self.validator;
+        let validator = self.validator_for(object).map_err(|v| vec![v])?;
         if validator.is_valid(object) {
             return Ok(());
         }
@@ -341,6 +374,25 @@ impl SchemaSet {
         violations.sort_by_key(|v| std::cmp::Reverse(v.path.len()));
         violations.dedup();
         Err(violations)
+    }
+
+    /// Compiles every validator now (tests, and operators who prefer the
+    /// memory spent up front to a few milliseconds on a type's first use).
+    ///
+    /// # Errors
+    /// The first schema that does not compile.
+    pub fn compile_all(&self) -> Result<(), SchemaBuildError> {
+        self.by_type
+            .values()
+            .chain([&self.custom_core, &self.custom_observable])
+            .try_for_each(|lazy| {
+                lazy.get(&self.registry)
+                    .map(|_| ())
+                    .map_err(|v| SchemaBuildError {
+                        file: lazy.file.to_owned(),
+                        reason: v.reason,
+                    })
+            })
     }
 }
 
@@ -366,6 +418,14 @@ mod tests {
 
     fn schemas() -> SchemaSet {
         SchemaSet::new().expect("embedded schemas compile")
+    }
+
+    #[test]
+    fn every_schema_compiles() {
+        // Validators compile on first use; this compiles them all now.
+        schemas()
+            .compile_all()
+            .expect("every embedded schema compiles");
     }
 
     #[test]
