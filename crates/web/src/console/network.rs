@@ -145,7 +145,10 @@ pub(crate) async fn publish(
         // The advanced form: any kind, its body as JSON.
         true => serde_json::from_str(field(&form, "body"))
             .map_err(|e| AppError::field("body", format!("not JSON: {e}")))?,
-        false => body_from_form(kind, &form, &state.node.team_id, &state.node.country)?,
+        false => {
+            let team = s.caller.require_authenticated()?;
+            body_from_form(kind, &form, team, &state.node.country)?
+        }
     };
     let tlp = field(&form, "tlp");
     let id = field(&form, "id").trim();
@@ -174,7 +177,8 @@ pub(crate) async fn publish(
 
 /// A record's body from a kind's own form fields (the forms the page
 /// shows for marking a milestone done, recording attendance, training
-/// needs and a national section). The API checks it as it checks JSON.
+/// needs, mentoring, a compendium document and a national section), for
+/// the caller's `team`. The API checks it as it checks JSON.
 fn body_from_form(
     kind: Kind,
     form: &[(String, String)],
