@@ -263,6 +263,17 @@ impl Config {
             .unwrap_or_else(|| default_sqlite_url(data_dir))
     }
 
+    /// The base URL of the node a client command talks to: `--url`, else
+    /// the public URL in `--data-dir`'s configuration; no trailing slash.
+    pub(crate) fn node_url(url: Option<&str>, data_dir: Option<&Path>) -> anyhow::Result<String> {
+        let base = match (url, data_dir) {
+            (Some(url), _) => url.to_owned(),
+            (None, Some(dir)) => Config::load(dir, Overrides::default())?.public_url(),
+            (None, None) => anyhow::bail!("give the node's --url, or its --data-dir"),
+        };
+        Ok(base.trim_end_matches('/').to_owned())
+    }
+
     pub(crate) fn public_url(&self) -> String {
         let scheme = if self.tls_cert.is_some() {
             "https"

@@ -51,14 +51,8 @@ pub(crate) struct NewRecord {
     pub(crate) body: Value,
     #[serde(default)]
     pub(crate) id: Option<String>,
-    /// clear, green (default), amber or amber+strict.
-    #[serde(default)]
-    pub(crate) tlp: Option<String>,
-    /// Recipient teams: ids or country codes.
-    #[serde(default)]
-    pub(crate) to: Vec<String>,
-    #[serde(default)]
-    pub(crate) groups: Vec<String>,
+    #[serde(flatten)]
+    pub(crate) sharing: Sharing,
 }
 
 /// A record as listed.
@@ -233,18 +227,12 @@ pub(crate) async fn publish_as(
     state: &AppState,
     caller: &Caller,
     kind: Kind,
-    r: NewRecord,
+    mut r: NewRecord,
     via: &str,
 ) -> AppResult<String> {
     let team = writer(caller, "network records")?;
     let refs = check(state, &team, kind, &r.title, &r.body).await?;
-    let (tlp, distribution) = Sharing {
-        tlp: r.tlp.clone(),
-        to: r.to.clone(),
-        groups: r.groups.clone(),
-    }
-    .resolve(state)
-    .await?;
+    let (tlp, distribution) = std::mem::take(&mut r.sharing).resolve(state).await?;
     let at = now();
     let (id, created) = match &r.id {
         None => (format!("note--{}", uuid::Uuid::new_v4()), at),
@@ -1389,4 +1377,26 @@ pub(crate) async fn readiness(
 ) -> AppResult<Json<Value>> {
     caller.require_authenticated()?;
     Ok(Json(json!(readiness_as(&state, &caller).await?)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_reads_its_sharing_and_refuses_unknown_fields() {
+        let r: NewRecord = serde_json::from_value(json!({
+            "title": "Call", "body": {}, "tlp": "amber", "to": ["CR"], "groups": ["g"]
+        }))
+        .unwrap();
+        assert_eq!(r.sharing.tlp.as_deref(), Some("amber"));
+        assert_eq!(
+            (r.sharing.to, r.sharing.groups),
+            (vec!["CR".to_owned()], vec!["g".to_owned()])
+        );
+        let err = serde_json::from_value::<NewRecord>(json!({"title": "Call", "tlpp": "red"}))
+            .err()
+            .expect("an unknown field is refused");
+        assert!(err.to_string().contains("tlpp"), "{err}");
+    }
 }

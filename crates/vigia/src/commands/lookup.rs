@@ -10,20 +10,13 @@ use anyhow::Context as _;
 use serde_json::{json, Value};
 
 use crate::cli::LookupArgs;
-use crate::config::{Config, Overrides};
+use crate::config::Config;
 
 /// Values per request: the node's limit.
 const BATCH: usize = 100_000;
 
 pub(crate) async fn lookup(args: LookupArgs) -> anyhow::Result<ExitCode> {
-    let base = match (&args.url, &args.data_dir) {
-        (Some(url), _) => url.trim_end_matches('/').to_owned(),
-        (None, Some(dir)) => Config::load(dir, Overrides::default())?
-            .public_url()
-            .trim_end_matches('/')
-            .to_owned(),
-        (None, None) => anyhow::bail!("give the node's --url, or its --data-dir"),
-    };
+    let base = Config::node_url(args.url.as_deref(), args.data_dir.as_deref())?;
     let text = if args.file.as_os_str() == "-" {
         let mut s = String::new();
         std::io::stdin()

@@ -10,17 +10,10 @@ use anyhow::Context as _;
 use serde_json::Value;
 
 use crate::cli::{NetworkArgs, NetworkCommand};
-use crate::config::{Config, Overrides};
+use crate::config::Config;
 
 pub(crate) async fn network(args: NetworkArgs) -> anyhow::Result<ExitCode> {
-    let base = match (&args.url, &args.data_dir) {
-        (Some(url), _) => url.trim_end_matches('/').to_owned(),
-        (None, Some(dir)) => Config::load(dir, Overrides::default())?
-            .public_url()
-            .trim_end_matches('/')
-            .to_owned(),
-        (None, None) => anyhow::bail!("give the node's --url, or its --data-dir"),
-    };
+    let base = Config::node_url(args.url.as_deref(), args.data_dir.as_deref())?;
     let token = args
         .token
         .context("give a bearer token with --token or VIGIA_TOKEN")?;

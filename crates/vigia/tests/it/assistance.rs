@@ -6,18 +6,6 @@ use serde_json::{json, Value};
 
 use crate::federation_net::{eventually, net_node, peer, NetNode};
 
-fn post(node: &NetNode, token: &str, path: &str, body: &Value) -> (u16, Value) {
-    let r = node
-        .client
-        .post(format!("{}{path}", node.url))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().unwrap_or(Value::Null))
-}
-
 fn state_at(node: &NetNode, token: &str, id: &str) -> String {
     let (status, body) = node.get(&format!("/api/assistance/{id}"), token);
     if status != 200 {
@@ -42,9 +30,7 @@ fn an_assistance_request_goes_round_trip_between_two_teams_and_no_further() {
     let tc = c.token("analyst", &["--user", "admin"]);
     let read_only_b = b.token("read-only", &[]);
 
-    let (status, body) = post(
-        &a,
-        &ta,
+    let (status, body) = a.post(&ta,
         "/api/assistance",
         &json!({"to": b.team, "need": "Malware reverse engineering of a loader seen at two ministries",
                 "urgency": "urgent", "tlp": "amber+strict"}),
@@ -65,8 +51,7 @@ fn an_assistance_request_goes_round_trip_between_two_teams_and_no_further() {
 
     // Only the asked team accepts; a read-only user moves nothing.
     assert_eq!(
-        post(
-            &a,
+        a.post(
             &ta,
             &format!("/api/assistance/{id}/state"),
             &json!({"state": "accepted"})
@@ -75,8 +60,7 @@ fn an_assistance_request_goes_round_trip_between_two_teams_and_no_further() {
         409
     );
     assert_eq!(
-        post(
-            &b,
+        b.post(
             &read_only_b,
             &format!("/api/assistance/{id}/state"),
             &json!({"state": "accepted"})
@@ -84,8 +68,7 @@ fn an_assistance_request_goes_round_trip_between_two_teams_and_no_further() {
         .0,
         403
     );
-    let (status, body) = post(
-        &b,
+    let (status, body) = b.post(
         &tb,
         &format!("/api/assistance/{id}/state"),
         &json!({"state": "accepted", "note": "Send the sample over the usual channel."}),
@@ -95,8 +78,7 @@ fn an_assistance_request_goes_round_trip_between_two_teams_and_no_further() {
         state_at(&a, &ta, &id) == "accepted"
     });
     assert_eq!(
-        post(
-            &b,
+        b.post(
             &tb,
             &format!("/api/assistance/{id}/state"),
             &json!({"state": "in-progress"})
@@ -108,8 +90,7 @@ fn an_assistance_request_goes_round_trip_between_two_teams_and_no_further() {
         state_at(&a, &ta, &id) == "in-progress"
     });
     assert_eq!(
-        post(
-            &a,
+        a.post(
             &ta,
             &format!("/api/assistance/{id}/state"),
             &json!({"state": "closed", "note": "Thank you, contained."})
@@ -120,8 +101,7 @@ fn an_assistance_request_goes_round_trip_between_two_teams_and_no_further() {
     eventually(30, "B sees it closed", || {
         state_at(&b, &tb, &id) == "closed"
     });
-    let (status, _) = post(
-        &b,
+    let (status, _) = b.post(
         &tb,
         &format!("/api/assistance/{id}/state"),
         &json!({"state": "in-progress"}),
@@ -197,16 +177,14 @@ fn an_assistance_request_goes_round_trip_between_two_teams_and_no_further() {
     // C: nothing, and bad requests are named.
     assert_eq!(c.get(&format!("/api/assistance/{id}"), &tc).0, 404);
     assert!(!c.stored_ids().contains(&id));
-    let (status, body) = post(
-        &a,
+    let (status, body) = a.post(
         &ta,
         "/api/assistance",
         &json!({"to": b.team, "need": "x", "urgency": "soon", "tlp": "amber"}),
     );
     assert_eq!(status, 422);
     assert!(body.to_string().contains("urgency"), "{body}");
-    let (status, body) = post(
-        &a,
+    let (status, body) = a.post(
         &ta,
         "/api/assistance",
         &json!({"to": a.team, "need": "x", "urgency": "routine", "tlp": "amber"}),

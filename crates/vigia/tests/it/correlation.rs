@@ -22,18 +22,6 @@ fn warninglists_toml() -> String {
     )
 }
 
-fn post(node: &NetNode, token: &str, path: &str, body: &Value) -> (u16, Value) {
-    let r = node
-        .client
-        .post(format!("{}{path}", node.url))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().unwrap_or(Value::Null))
-}
-
 fn indicator(n: u32, pattern: &str) -> Value {
     json!({
         "type": "indicator",
@@ -52,7 +40,7 @@ fn indicator_id(n: u32) -> String {
 }
 
 fn lookup(node: &NetNode, token: &str, values: Value) -> Vec<Value> {
-    let (status, body) = post(node, token, "/api/lookup", &json!({ "values": values }));
+    let (status, body) = node.post(token, "/api/lookup", &json!({ "values": values }));
     assert_eq!(status, 200, "{body}");
     body["results"].as_array().unwrap().clone()
 }
@@ -219,16 +207,14 @@ fn correlation_sightings_and_claims_across_three_nodes() {
         .contains(&indicator_id(2)));
 
     // Sightings at B and C reach A, the originator, without re-sending X.
-    let (s, body) = post(
-        &b,
+    let (s, body) = b.post(
         &tb,
         "/api/sightings",
         &json!({"sighting_of_ref": x, "count": 5,
         "first_seen": "2026-03-02T00:00:00Z", "last_seen": "2026-03-03T00:00:00Z"}),
     );
     assert_eq!(s, 201, "{body}");
-    let (s, body) = post(
-        &c,
+    let (s, body) = c.post(
         &tc,
         "/api/sightings",
         &json!({"sighting_of_ref": x, "count": 2}),
@@ -247,8 +233,7 @@ fn correlation_sightings_and_claims_across_three_nodes() {
         7
     );
     // A sighting of something the caller cannot see is refused as unknown.
-    let (s, _) = post(
-        &c,
+    let (s, _) = c.post(
         &tc,
         "/api/sightings",
         &json!({"sighting_of_ref": indicator_id(2)}),
@@ -256,8 +241,7 @@ fn correlation_sightings_and_claims_across_three_nodes() {
     assert_eq!(s, 404);
 
     // C claims the analysis; A and B see the work in progress.
-    let (s, body) = post(
-        &c,
+    let (s, body) = c.post(
         &tc,
         "/api/claims",
         &json!({"object_ref": x,
@@ -276,8 +260,7 @@ fn correlation_sightings_and_claims_across_three_nodes() {
         (Some("DO"), Some("Reversing the loader"))
     );
     // Only C closes it; then with its published analysis.
-    let (s, _) = post(
-        &a,
+    let (s, _) = a.post(
         &ta,
         &format!("/api/claims/{claim}"),
         &json!({"state": "withdrawn"}),
@@ -288,16 +271,14 @@ fn correlation_sightings_and_claims_across_three_nodes() {
         &note(77, "Loader analysis: C2 at 203.0.113.5"),
         &["--tlp", "green"],
     );
-    let (s, body) = post(
-        &c,
+    let (s, body) = c.post(
         &tc,
         &format!("/api/claims/{claim}"),
         &json!({"state": "published", "result_ref": note_id(77)}),
     );
     assert_eq!(s, 200, "{body}");
     assert_eq!(body["result_ref"], note_id(77));
-    let (s, _) = post(
-        &c,
+    let (s, _) = c.post(
         &tc,
         &format!("/api/claims/{claim}"),
         &json!({"state": "withdrawn"}),
@@ -398,10 +379,10 @@ fn bad_patterns_and_oversized_lookups_are_refused_with_reasons() {
     let too_many: Vec<String> = (0..100_001)
         .map(|i| format!("10.0.{}.{}", i / 256 % 256, i % 256))
         .collect();
-    let (s, body) = post(&a, &ta, "/api/lookup", &json!({ "values": too_many }));
+    let (s, body) = a.post(&ta, "/api/lookup", &json!({ "values": too_many }));
     assert_eq!(s, 422, "{body}");
     assert!(body.to_string().contains("values"), "{body}");
-    let (s, body) = post(&a, &ta, "/api/lookup", &json!({ "vals": [] }));
+    let (s, body) = a.post(&ta, "/api/lookup", &json!({ "vals": [] }));
     assert!(s == 400 || s == 422, "{s} {body}");
     // Anonymous callers look nothing up.
     let r = a

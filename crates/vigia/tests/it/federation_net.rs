@@ -76,6 +76,20 @@ impl NetNode {
             .collect()
     }
 
+    /// POSTs `body` as JSON with a bearer token: the status and the JSON
+    /// answer (`null` when there is none).
+    pub fn post(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .expect("request");
+        let status = r.status().as_u16();
+        (status, r.json().unwrap_or(Value::Null))
+    }
+
     pub fn get(&self, path: &str, token: &str) -> (u16, Value) {
         json_of(
             self.client

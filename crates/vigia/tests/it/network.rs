@@ -8,20 +8,8 @@ use serde_json::{json, Value};
 
 use crate::federation_net::{eventually, net_node, peer, NetNode};
 
-fn post(node: &NetNode, token: &str, path: &str, body: &Value) -> (u16, Value) {
-    let r = node
-        .client
-        .post(format!("{}{path}", node.url))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().unwrap_or(Value::Null))
-}
-
 fn publish(node: &NetNode, token: &str, kind: &str, record: Value) -> String {
-    let (status, body) = post(node, token, &format!("/api/cooperation/{kind}"), &record);
+    let (status, body) = node.post(token, &format!("/api/cooperation/{kind}"), &record);
     assert_eq!(status, 201, "{kind}: {body}");
     body["id"].as_str().unwrap().to_owned()
 }
@@ -71,8 +59,7 @@ fn calendar_milestones_report_and_readiness_across_three_nodes() {
     let tc = c.token("analyst", &["--user", "admin"]);
 
     // Bad input is refused with the field named; nothing is stored.
-    let (status, body) = post(
-        &a,
+    let (status, body) = a.post(
         &ta,
         "/api/cooperation/event",
         &json!({
@@ -81,10 +68,9 @@ fn calendar_milestones_report_and_readiness_across_three_nodes() {
     );
     assert_eq!(status, 422, "{body}");
     assert!(body.to_string().contains("recurrence"), "{body}");
-    let (status, _) = post(&a, &ta, "/api/cooperation/meeting", &json!({"title": "x"}));
+    let (status, _) = a.post(&ta, "/api/cooperation/meeting", &json!({"title": "x"}));
     assert_eq!(status, 404);
-    let (status, body) = post(
-        &b,
+    let (status, body) = b.post(
         &tb,
         "/api/cooperation/report-section",
         &json!({
@@ -333,13 +319,13 @@ fn a_pending_member_mails_its_own_primary_contacts_once_per_reminder_day() {
         json!({"title": "Done", "tlp": "green", "body": {"milestone_ref": met}}),
     );
 
-    let (status, first) = post(&b, &tb, "/api/milestones/remind", &json!({}));
+    let (status, first) = b.post(&tb, "/api/milestones/remind", &json!({}));
     assert_eq!(status, 200, "{first}");
     assert_eq!(
         first["emailed"], 1,
         "the primary, for the one still pending: {first}"
     );
-    let (_, again) = post(&b, &tb, "/api/milestones/remind", &json!({}));
+    let (_, again) = b.post(&tb, "/api/milestones/remind", &json!({}));
     assert_eq!(again["emailed"], 0, "once per reminder day: {again}");
 
     eventually(20, "Ana's reminder", || {
@@ -365,7 +351,7 @@ fn a_pending_member_mails_its_own_primary_contacts_once_per_reminder_day() {
     assert_eq!(smtp.mails.lock().unwrap().len(), 1);
     // A is the setter, not a member: its own reminder run mails nobody.
     let admin_a = a.token("admin", &["--user", "admin"]);
-    let (_, at_a) = post(&a, &admin_a, "/api/milestones/remind", &json!({}));
+    let (_, at_a) = a.post(&admin_a, "/api/milestones/remind", &json!({}));
     assert_eq!(at_a["emailed"], 0, "{at_a}");
     assert_eq!(at_a["reminded"].as_array().map(Vec::len), Some(2), "{at_a}");
 }
@@ -567,15 +553,13 @@ fn the_console_marks_done_records_attendance_takes_needs_and_approves_a_section(
     assert_eq!(report["sections"][0]["section"]["staff"], 9, "{report}");
     assert_eq!(report["sections"][0]["section"]["incidents_handled"], 120);
     // Another team's record, or a made-up id, cannot be approved.
-    let (status, _) = post(
-        &a,
+    let (status, _) = a.post(
         &ta,
         "/api/report/sections/note--00000000-0000-4000-8000-000000000000/approve",
         &json!({}),
     );
     assert_eq!(status, 404);
-    let (status, again) = post(
-        &a,
+    let (status, again) = a.post(
         &ta,
         &format!("/api/report/sections/{id}/approve"),
         &json!({}),

@@ -22,6 +22,7 @@ use crate::cooperation::{
     publish_as, today, training_as, visible, CompendiumQuery, MilestoneView, NewRecord, Upcoming,
     YearQuery,
 };
+use crate::correlation::Sharing;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -161,13 +162,15 @@ pub(crate) async fn publish(
             summary: field(&form, "summary").to_owned(),
             body,
             id: (!id.is_empty()).then(|| id.to_owned()),
-            tlp: (!tlp.is_empty()).then(|| tlp.to_owned()),
-            to: fields(&form, "to")
-                .iter()
-                .flat_map(|t| t.split(',').map(|x| x.trim().to_owned()))
-                .filter(|t| !t.is_empty())
-                .collect(),
-            groups: Vec::new(),
+            sharing: Sharing {
+                tlp: (!tlp.is_empty()).then(|| tlp.to_owned()),
+                to: fields(&form, "to")
+                    .iter()
+                    .flat_map(|t| t.split(',').map(|x| x.trim().to_owned()))
+                    .filter(|t| !t.is_empty())
+                    .collect(),
+                groups: Vec::new(),
+            },
         },
         "console",
     )
