@@ -8,9 +8,8 @@
 //! only show an object the viewer may see anyway as related.
 //!
 //! IPv4 networks are the exception: their key is `(prefix << 32) | bits`,
-//! kept in a table of their own, so the store computes the key of every
-//! network enclosing an address itself, in one query, rather than taking
-//! a probe per prefix length from here.
+//! kept in a table of their own, so the key of every network enclosing an
+//! address is computed from the address ([`v4_enclosing_keys`]).
 
 use sha2::{Digest, Sha256};
 
@@ -36,6 +35,21 @@ pub fn value_key(o: &Observable) -> i64 {
 /// store; indexed networks are always shorter.
 pub fn v4_network_key(n: Network) -> i64 {
     (i64::from(n.prefix) << 32) | (n.bits as u32 as i64)
+}
+
+/// The keys of the IPv4 networks with a prefix length in `prefixes` that
+/// hold `target` (a [`v4_network_key`]; an address has prefix 32), the
+/// target itself included when it is a network of such a length.
+pub fn v4_enclosing_keys(target: i64, prefixes: &[u8]) -> impl Iterator<Item = i64> + '_ {
+    let target_prefix = target >> 32;
+    let bits = target as u32;
+    prefixes
+        .iter()
+        .filter(move |&&p| i64::from(p) <= target_prefix && p <= 32)
+        .map(move |&p| {
+            let mask = u32::MAX.checked_shl(32 - u32::from(p)).unwrap_or(0);
+            (i64::from(p) << 32) | i64::from(bits & mask)
+        })
 }
 
 /// Where a key's rows are kept.
@@ -187,6 +201,38 @@ mod tests {
 
     fn ip(v: &str) -> Observable {
         Observable::infer(v).unwrap()
+    }
+
+    #[test]
+    fn enclosing_v4_keys_are_the_truncated_networks_of_each_length() {
+        let address = (32 << 32) | 0xC633_6407; // 198.51.100.7
+        let keys: Vec<i64> = v4_enclosing_keys(address, &[0, 8, 24, 31]).collect();
+        assert_eq!(
+            keys,
+            [
+                0,
+                (8 << 32) | 0xC600_0000,
+                (24 << 32) | 0xC633_6400,
+                (31 << 32) | 0xC633_6406
+            ]
+        );
+        // A network finds itself and what encloses it, not what it holds.
+        let network = (24 << 32) | 0xC633_6400;
+        let keys: Vec<i64> = v4_enclosing_keys(network, &[16, 24, 25]).collect();
+        assert_eq!(keys, [(16 << 32) | 0xC633_0000, network]);
+    }
+
+    proptest! {
+        /// The keys agree with the networks `probes` names for an address.
+        #[test]
+        fn enclosing_v4_keys_agree_with_probes(bits in any::<u32>(), lengths in proptest::collection::btree_set(1u8..32, 0..8)) {
+            let address = ip(&std::net::Ipv4Addr::from(bits).to_string());
+            let prefixes = Prefixes { v4: lengths.iter().copied().collect(), v6: Vec::new() };
+            let from_probes: Vec<i64> = probes(&address, &prefixes).iter().skip(1).map(|p| p.key).collect();
+            let target = (32 << 32) | i64::from(bits);
+            let direct: Vec<i64> = v4_enclosing_keys(target, &prefixes.v4).collect();
+            prop_assert_eq!(direct, from_probes);
+        }
     }
 
     #[test]

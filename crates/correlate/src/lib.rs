@@ -17,7 +17,9 @@ pub mod warninglist;
 pub mod work;
 
 pub use extract::{observables, pattern_error};
-pub use key::{probes, v4_network_key, value_key, KeyTable, LookupKeys, Prefixes, Probe};
+pub use key::{
+    probes, v4_enclosing_keys, v4_network_key, value_key, KeyTable, LookupKeys, Prefixes, Probe,
+};
 pub use observable::{Kind, Network, Observable, ValueError};
 pub use warninglist::{Exclusions, WarningList, WarningListError};
 pub use work::{Claim, ClaimDraft, ClaimState, Sighting, SightingDraft, SightingSummary};

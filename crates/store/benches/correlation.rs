@@ -13,7 +13,7 @@
 //!
 //! ```text
 //! cargo bench -p vigia-store --bench correlation -- [--values N] [--backend sqlite|postgres]
-//!     [--rounds R] [--keep] [--reuse DIR]
+//!     [--rounds R] [--keep] [--reuse DIR] [--lookup-only]
 //! ```
 //!
 //! `--keep` leaves the SQLite database and the sample of stored values in
@@ -57,6 +57,7 @@ struct Options {
     rounds: usize,
     keep: bool,
     reuse: Option<PathBuf>,
+    lookup_only: bool,
     smoke: bool,
 }
 
@@ -69,6 +70,7 @@ fn options() -> Result<Options, BoxError> {
         rounds: if smoke { 2 } else { 30 },
         keep: false,
         reuse: None,
+        lookup_only: false,
         smoke,
     };
     let mut it = args.iter();
@@ -87,6 +89,7 @@ fn options() -> Result<Options, BoxError> {
             }
             "--keep" => o.keep = true,
             "--reuse" => o.reuse = Some(PathBuf::from(value()?)),
+            "--lookup-only" => o.lookup_only = true,
             other if other.starts_with('-') => return Err(format!("unknown option {other}").into()),
             _ => {}
         }
@@ -683,13 +686,17 @@ async fn main() -> Result<(), BoxError> {
     );
 
     let rounds = if o.smoke { 1 } else { BUNDLE_ROUNDS };
-    let (with, without) = ingest_costs(&store, schemas, &mut rng, rounds).await?;
-    println!(
+    if o.lookup_only {
+        println!("ingest not measured (--lookup-only)");
+    } else {
+        let (with, without) = ingest_costs(&store, schemas, &mut rng, rounds).await?;
+        println!(
         "ingest of {NEW_BUNDLE} new indicators (median of {rounds}): {:.0} ms correlated (stix) vs {:.0} ms not (sigma): {:.0} ms added (goal < 500 ms)",
         ms(with),
         ms(without),
         ms(with.saturating_sub(without))
-    );
+        );
+    }
     store.close().await;
     if o.keep || o.reuse.is_some() {
         println!("kept: {url}");

@@ -15,6 +15,10 @@ use vigia_correlate::{observables, value_key, KeyTable, LookupKeys, Observable, 
 use vigia_policy::Audience;
 use vigia_stix::{StixId, Timestamp, Tlp};
 
+mod v4_networks;
+
+pub(crate) use v4_networks::V4Networks;
+
 use crate::db::{Backend, Store};
 use crate::error::StoreError;
 use crate::objects::{stored_object, StoredObject, COLUMNS};
@@ -27,8 +31,6 @@ pub const DEFAULT_CORRELATION_CAP: u32 = 100;
 const KEYS_PER_QUERY: usize = 2_000;
 /// Rows per multi-row INSERT.
 const ROWS_PER_INSERT: usize = 5_000;
-/// Parts a lookup's IPv4 containment query is split into.
-const V4_PARTS: usize = 4;
 /// References read from one object.
 const MAX_REFS: usize = 1_000;
 
@@ -178,22 +180,28 @@ impl Store {
         let mut stmt = Stmt::new(
             self.backend,
             &format!(
-                "SELECT {MATCH_COLUMNS} FROM {} i \
+                "SELECT {} FROM {} i \
                  JOIN objects o ON o.date_added = i.date_added \
                  WHERE o.is_latest = 1 AND o.revoked = 0 AND i.value_key IN (",
+                aggregated_matches(self.backend),
                 table_name(table)
             ),
         );
         stmt.bind_list(chunk.iter().copied()).sql(")");
         candidate_filters(&mut stmt, access_keys, skip_flagged);
-        let rows = stmt.query()?.fetch_all(&self.pool).await?;
-        rows.iter().map(object_match).collect()
+        let row = stmt.query()?.fetch_one(&self.pool).await?;
+        let what = || "observable matches".to_owned();
+        let json: Option<String> = col(&row, "matches", &what)?;
+        let rows: Vec<MatchRow> = match json {
+            Some(json) => serde_json::from_str(&json).map_err(|e| corrupt(what(), e))?,
+            None => Vec::new(),
+        };
+        rows.into_iter().map(MatchRow::into_match).collect()
     }
 
     /// Every indexed IPv4 network holding one of `targets` (addresses and
-    /// networks as `v4_network_key`, an address with prefix 32): the keys
-    /// of the enclosing networks are computed here, one per prefix length
-    /// present, without a round of probes per length.
+    /// networks as `v4_network_key`, an address with prefix 32), found in
+    /// the node's set of network keys and then read like plain values.
     async fn v4_containment(
         &self,
         targets: &[i64],
@@ -202,56 +210,13 @@ impl Store {
         if targets.is_empty() || access_keys.is_some_and(<[String]>::is_empty) {
             return Ok(Vec::new());
         }
-        // A few parts side by side, as for the plain values.
-        let per_part = targets.len().div_ceil(V4_PARTS).max(250);
-        let mut parts = tokio::task::JoinSet::new();
-        for part in targets.chunks(per_part) {
-            let (store, part) = (self.clone(), part.to_vec());
-            let access = access_keys.map(<[String]>::to_vec);
-            parts.spawn(async move { store.v4_part(&part, access.as_deref()).await });
-        }
-        let mut out = Vec::new();
-        while let Some(done) = parts.join_next().await {
-            out.extend(done.map_err(|e| StoreError::Corrupt {
-                what: "network lookup".into(),
-                reason: e.to_string(),
-            })??);
-        }
-        Ok(out)
-    }
-
-    async fn v4_part(
-        &self,
-        targets: &[i64],
-        access_keys: Option<&[String]>,
-    ) -> Result<Vec<ObjectMatch>, StoreError> {
-        let list = serde_json::to_string(targets).map_err(|e| corrupt("lookup targets", e))?;
-        let targets_sql = match self.backend {
-            Backend::Sqlite => "SELECT CAST(value AS INTEGER) AS target FROM json_each(",
-            Backend::Postgres => {
-                "SELECT CAST(v AS BIGINT) AS target FROM jsonb_array_elements_text(CAST("
-            }
+        let networks = {
+            let mut set = self.v4_networks.lock().await;
+            set.refresh(&self.pool, self.backend).await?;
+            set.enclosing(targets)
         };
-        let mut stmt = Stmt::new(
-            self.backend,
-            &format!("SELECT {MATCH_COLUMNS} FROM ({targets_sql}"),
-        );
-        stmt.bind(list);
-        stmt.sql(match self.backend {
-            Backend::Sqlite => ")) t",
-            Backend::Postgres => " AS jsonb)) AS x(v)) t",
-        });
-        stmt.sql(
-            " JOIN observable_prefixes p ON p.family = 4 AND p.prefix <= (t.target >> 32) \
-             JOIN observable_v4_networks i ON i.value_key = \
-             ((CAST(p.prefix AS BIGINT) << 32) \
-              | (((t.target & 4294967295) >> (32 - p.prefix)) << (32 - p.prefix))) \
-             JOIN objects o ON o.date_added = i.date_added \
-             WHERE o.is_latest = 1 AND o.revoked = 0",
-        );
-        candidate_filters(&mut stmt, access_keys, true);
-        let rows = stmt.query()?.fetch_all(&self.pool).await?;
-        rows.iter().map(object_match).collect()
+        self.matches_in(KeyTable::V4Networks, &networks, access_keys, true)
+            .await
     }
 
     /// The candidates of a lookup, and which of the values' own keys are
@@ -420,6 +385,42 @@ fn candidate_filters<'a>(
             " AND NOT EXISTS (SELECT 1 FROM observable_over_correlating f \
              WHERE f.value_key = i.value_key)",
         );
+    }
+}
+
+/// The matches of one query as a single JSON array of [`MatchRow`]s: a
+/// lookup matches thousands of rows, and one row per query spares the
+/// driver a hand-off between threads and a conversion per row.
+fn aggregated_matches(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => {
+            "json_group_array(json_array(i.value_key, o.date_added, o.id, o.type, \
+             o.created_by_ref, o.tlp, json(o.audience))) AS matches"
+        }
+        Backend::Postgres => {
+            "CAST(json_agg(json_build_array(i.value_key, o.date_added, o.id, o.type, \
+             o.created_by_ref, o.tlp, CAST(o.audience AS json))) AS TEXT) AS matches"
+        }
+    }
+}
+
+/// One element of [`aggregated_matches`].
+#[derive(serde::Deserialize)]
+struct MatchRow(i64, i64, String, String, Option<String>, String, Audience);
+
+impl MatchRow {
+    fn into_match(self) -> Result<ObjectMatch, StoreError> {
+        let MatchRow(value_key, date_added, id, object_type, created_by_ref, tlp, audience) = self;
+        let what = || format!("object at date_added {date_added}");
+        Ok(ObjectMatch {
+            value_key,
+            date_added: stamp(date_added, &what)?,
+            id: StixId::parse(&id).map_err(|e| corrupt(what(), e))?,
+            object_type,
+            created_by_ref,
+            tlp: tlp.parse::<Tlp>().map_err(|e| corrupt(what(), e))?,
+            audience,
+        })
     }
 }
 

@@ -26,6 +26,8 @@ pub struct Store {
     pub(crate) inserted: Arc<AtomicU64>,
     /// Objects indexed under one observable value at most.
     pub(crate) correlation_cap: Arc<AtomicU32>,
+    /// The IPv4 network keys indexed, read on first lookup.
+    pub(crate) v4_networks: Arc<tokio::sync::Mutex<crate::correlation::V4Networks>>,
 }
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -39,7 +41,7 @@ const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; \
      PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = FULL; \
      PRAGMA foreign_keys = ON; \
-     PRAGMA mmap_size = 1073741824;";
+     PRAGMA mmap_size = 2147418112;";
 
 /// Several readers are fine under WAL; writers serialise on the write lock.
 const SQLITE_POOL_SIZE: u32 = 8;
@@ -91,6 +93,7 @@ impl Store {
             backend,
             inserted: Arc::default(),
             correlation_cap: Arc::new(AtomicU32::new(crate::correlation::DEFAULT_CORRELATION_CAP)),
+            v4_networks: Arc::default(),
         })
     }
 

@@ -14,6 +14,7 @@ on_both_backends!(
     only_latest_unrevoked_versions_match,
     a_value_past_the_cap_is_flagged_not_indexed,
     lookups_skip_common_networks_and_list_a_common_value_in_part,
+    networks_indexed_by_another_process_are_found,
     access_keys_narrow_matches,
     references_lead_back_to_sightings_and_notes,
     deleted_versions_leave_the_correlation_index,
@@ -290,6 +291,62 @@ async fn lookups_skip_common_networks_and_list_a_common_value_in_part(db: &TestD
         "a common value itself: its newest candidates, limited"
     );
     assert!(flagged.contains(&key));
+}
+
+/// Each process holds the IPv4 network keys in memory: a network indexed
+/// after its first lookup, by this process or another one (a replica on
+/// the same database), is found by its next.
+async fn networks_indexed_by_another_process_are_found(db: &TestDb) {
+    let store = &db.store;
+    let other = Store::connect(&db.url).await.unwrap();
+    let ids_for = |value: &'static str| async move {
+        let o = Observable::infer(value).unwrap();
+        let prefixes = store.observable_prefixes().await.unwrap();
+        let keys = vigia_correlate::LookupKeys::of([&o], &prefixes);
+        let (found, _) = store.lookup_candidates(&keys, None, 10).await.unwrap();
+        let mut ids: Vec<String> = found.iter().map(|m| m.id.to_string()).collect();
+        ids.sort();
+        ids
+    };
+    store_green(
+        store,
+        vec![indicator(
+            1,
+            CREATED,
+            "[ipv4-addr:value ISSUBSET '198.51.100.0/24']",
+        )],
+    )
+    .await;
+    assert_eq!(ids_for("198.51.100.7").await, [indicator_id(1)]);
+    store_green(
+        &other,
+        vec![indicator(
+            2,
+            CREATED,
+            "[ipv4-addr:value ISSUBSET '198.51.0.0/16']",
+        )],
+    )
+    .await;
+    store_green(
+        store,
+        vec![indicator(
+            3,
+            CREATED,
+            "[ipv4-addr:value ISSUBSET '198.51.100.0/25']",
+        )],
+    )
+    .await;
+    assert_eq!(
+        ids_for("198.51.100.7").await,
+        [indicator_id(1), indicator_id(2), indicator_id(3)],
+        "a new prefix length and a network added elsewhere"
+    );
+    assert_eq!(
+        ids_for("198.51.100.200").await,
+        [indicator_id(1), indicator_id(2)]
+    );
+    assert!(ids_for("198.52.0.1").await.is_empty());
+    other.close().await;
 }
 
 /// Cooperation records (issue 11) are listed by kind, latest version
