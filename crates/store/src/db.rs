@@ -41,7 +41,7 @@ const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; \
      PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = FULL; \
      PRAGMA foreign_keys = ON; \
-     PRAGMA mmap_size = 2147418112;";
+     PRAGMA mmap_size = 2147418112; PRAGMA wal_autocheckpoint = 16384;";
 
 /// Several readers are fine under WAL; writers serialise on the write lock.
 const SQLITE_POOL_SIZE: u32 = 8;

@@ -129,7 +129,14 @@ async fn write_fresh(
     clear_latest(conn, backend, &superseded).await?;
     insert_rows(conn, backend, rows, fresh, &latest, first).await?;
     // New rows have the consecutive date_added values first, first + 1, …
-    super::search::index_range(conn, backend, first, first + fresh.len() as i64 - 1).await?;
+    let with_nul: Vec<i64> = fresh
+        .iter()
+        .enumerate()
+        .filter(|(_, &i)| rows[i].raw.contains(super::search::NUL_ESCAPE))
+        .map(|(n, _)| first + n as i64)
+        .collect();
+    let last = first + fresh.len() as i64 - 1;
+    super::search::index_range(conn, backend, first, last, &with_nul).await?;
     let contributions: Vec<(i64, crate::correlation::Contribution)> = fresh
         .iter()
         .enumerate()

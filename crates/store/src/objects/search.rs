@@ -18,7 +18,7 @@ use sqlx::AnyConnection;
 use super::{stored_object, StoredObject, COLUMNS};
 use crate::db::{Backend, Store};
 use crate::error::StoreError;
-use crate::sql::Stmt;
+use crate::sql::{Stmt, MAX_PARAMS};
 
 /// The longest search query accepted, in characters. Enough for several
 /// hashes or a long URL; longer text is refused rather than cut, since a
@@ -121,29 +121,66 @@ fn visible_only<'a>(stmt: &mut Stmt<'a>, access_keys: Option<&'a [String]>) {
     }
 }
 
+/// The raw JSON's escape for U+0000: objects holding it are indexed
+/// through SQLite's `object_search_source`, which swaps it for a space;
+/// the rest through `object_search_source_plain` (migration 0014).
+pub(super) const NUL_ESCAPE: &str = "\\u0000";
+
 /// Indexes the objects stored at `first..=last` (the rows an insert just
-/// wrote), in the same transaction.
+/// wrote), in the same transaction. `with_nul` lists those among them
+/// whose raw JSON holds [`NUL_ESCAPE`].
 pub(super) async fn index_range(
     conn: &mut AnyConnection,
     backend: Backend,
     first: i64,
     last: i64,
+    with_nul: &[i64],
 ) -> Result<(), StoreError> {
-    let sql = match backend {
-        Backend::Sqlite => {
-            "INSERT INTO object_search (rowid, body) SELECT date_added, body \
-             FROM object_search_source WHERE date_added >= $1 AND date_added <= $2"
-        }
-        Backend::Postgres => {
+    if backend == Backend::Postgres {
+        sqlx::query(
             "INSERT INTO object_search (date_added, document) SELECT date_added, document \
-             FROM object_search_source WHERE date_added >= $1 AND date_added <= $2"
-        }
-    };
-    sqlx::query(sql)
+             FROM object_search_source WHERE date_added >= $1 AND date_added <= $2",
+        )
         .bind(first)
         .bind(last)
         .execute(&mut *conn)
         .await?;
+        return Ok(());
+    }
+    for chunk in with_nul.chunks(MAX_PARAMS) {
+        let mut nul = Stmt::new(
+            backend,
+            "INSERT INTO object_search (rowid, body) SELECT date_added, body \
+             FROM object_search_source WHERE date_added IN (",
+        );
+        nul.bind_list(chunk.iter().copied()).sql(")");
+        nul.query()?.execute(&mut *conn).await?;
+    }
+    index_plain_between(conn, backend, first, last, with_nul).await
+}
+
+/// The plain rows of `first..=last`: the ranges between `with_nul`
+/// (sorted), one statement each.
+async fn index_plain_between(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    first: i64,
+    last: i64,
+    with_nul: &[i64],
+) -> Result<(), StoreError> {
+    let mut from = first;
+    for &skip in with_nul.iter().chain(std::iter::once(&(last + 1))) {
+        if skip > from {
+            let mut stmt = Stmt::new(
+                backend,
+                "INSERT INTO object_search (rowid, body) SELECT date_added, body \
+                 FROM object_search_source_plain WHERE date_added >= ",
+            );
+            stmt.bind(from).sql(" AND date_added <= ").bind(skip - 1);
+            stmt.query()?.execute(&mut *conn).await?;
+        }
+        from = skip + 1;
+    }
     Ok(())
 }
 

@@ -518,3 +518,50 @@ async fn migration_indexes_objects_stored_before_it(db: &TestDb) {
         [indicator_id(3), indicator_id(2)]
     );
 }
+
+/// SQLite indexes objects without an escaped U+0000 through
+/// `object_search_source_plain` (migration 0014): for them it must read
+/// exactly what `object_search_source` reads.
+#[tokio::test]
+async fn sqlite_plain_search_source_agrees_with_the_nul_safe_one() {
+    let db = TestDb::sqlite().await;
+    let long = "word ".repeat(25_000);
+    let objects = vec![
+        json!({"type": "indicator", "spec_version": "2.1", "id": indicator_id(1),
+            "created": CREATED, "modified": CREATED, "name": "Émotet C2 — ñandú",
+            "description": long, "pattern": "[ipv4-addr:value = '198.51.100.1']",
+            "pattern_type": "stix", "valid_from": "2024-01-01T00:00:00Z"}),
+        json!({"type": "file", "spec_version": "2.1", "id": format!("file--{}", uuid(40, 1)),
+            "name": "dropper.exe", "hashes": {"SHA-256":
+            "ef537f25c895bfa782526529a9b63d97aa631564d5d789c2b765448c8635fb6c", "MD5":
+            "4d5f4c6e1b2a3c4d5e6f708192a3b4c5"}}),
+        json!({"type": "note", "spec_version": "2.1", "id": format!("note--{}", uuid(40, 2)),
+            "created": CREATED, "modified": CREATED, "abstract": "Triage",
+            "content": "Seen at \"three\" sites\\nand a \\\\u0000 that is text",
+            "object_refs": [indicator_id(1)]}),
+        json!({"type": "report", "spec_version": "2.1", "id": format!("report--{}", uuid(40, 3)),
+            "created": CREATED, "modified": CREATED, "name": "Weekly", "published": CREATED,
+            "object_refs": [indicator_id(1)]}),
+        json!({"type": "domain-name", "spec_version": "2.1",
+            "id": format!("domain-name--{}", uuid(40, 4)), "value": "evil.example"}),
+    ];
+    let objects: Vec<StixObject> = objects.iter().map(|o| parse(&o.to_string())).collect();
+    store_all(&db.store, objects).await;
+    let mut conn = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+    let (rows, differing): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(a.body IS NOT b.body), 0) FROM object_search_source a \
+         JOIN object_search_source_plain b USING (date_added) \
+         JOIN objects o USING (date_added) WHERE instr(o.raw, '\\u0000') = 0",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(
+        (rows, differing),
+        (4, 0),
+        "the note's raw JSON holds the escape"
+    );
+    // The note went through the NUL-safe view, and is found.
+    let found = db.store.search_objects("three sites", 10).await.unwrap();
+    assert_eq!(found.len(), 1);
+}
