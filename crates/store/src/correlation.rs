@@ -653,7 +653,13 @@ pub(crate) async fn unindex(
 ) -> Result<(), StoreError> {
     let c = contribution(object_type, raw);
     for o in &c.observables {
-        let mut stmt = Stmt::new(backend, "DELETE FROM observable_index WHERE value_key = ");
+        let mut stmt = Stmt::new(
+            backend,
+            &format!(
+                "DELETE FROM {} WHERE value_key = ",
+                table_name(KeyTable::of(o))
+            ),
+        );
         stmt.bind(value_key(o))
             .sql(" AND date_added = ")
             .bind(date_added);

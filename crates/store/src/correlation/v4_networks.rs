@@ -9,7 +9,9 @@
 //! index of migration 0015). That misses nothing, on one node or on
 //! replicas sharing PostgreSQL: inserters take the node clock's row lock
 //! before writing and hold it until they commit, so rows become visible
-//! in `date_added` order. Index rows are never deleted.
+//! in `date_added` order. A key whose rows are deleted with their object
+//! stays in the set until the process restarts, which costs a probe that
+//! finds nothing.
 
 use std::collections::HashSet;
 

@@ -237,10 +237,16 @@ async fn deleted_versions_leave_the_correlation_index(db: &TestDb) {
     let store = &db.store;
     store_green(
         store,
-        vec![indicator(1, CREATED, "[ipv4-addr:value = '192.0.2.77']")],
+        vec![indicator(
+            1,
+            CREATED,
+            "[ipv4-addr:value = '192.0.2.77'] OR [ipv4-addr:value ISSUBSET '203.0.113.0/24'] \
+             OR [ipv6-addr:value ISSUBSET '2001:db8::/32']",
+        )],
     )
     .await;
     assert_eq!(lookup(store, "192.0.2.77", None).await.len(), 1);
+    assert_eq!(store.correlation_stats().await.unwrap().index_rows, 3);
     let id = StixId::parse(&indicator_id(1)).unwrap();
     let versions = store.object_versions(&id).await.unwrap();
     store
@@ -248,7 +254,12 @@ async fn deleted_versions_leave_the_correlation_index(db: &TestDb) {
         .await
         .unwrap();
     assert!(lookup(store, "192.0.2.77", None).await.is_empty());
-    assert_eq!(store.correlation_stats().await.unwrap().index_rows, 0);
+    assert!(lookup(store, "203.0.113.5", None).await.is_empty());
+    assert_eq!(
+        store.correlation_stats().await.unwrap().index_rows,
+        0,
+        "networks leave their tables too"
+    );
 }
 
 async fn lookups_skip_common_networks_and_list_a_common_value_in_part(db: &TestDb) {
