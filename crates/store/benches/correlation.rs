@@ -486,7 +486,9 @@ async fn index_bytes(store_url: &str, postgres: bool) -> Result<(i64, i64), BoxE
         let mut c = sqlx::PgConnection::connect(store_url).await?;
         let index: i64 = sqlx::query(
             "SELECT pg_total_relation_size('observable_index') + pg_total_relation_size('observable_v4_networks') \
-             + pg_total_relation_size('observable_v6_networks')",
+             + pg_total_relation_size('observable_v6_networks') \
+             + pg_total_relation_size('observable_prefixes') \
+             + pg_total_relation_size('observable_over_correlating')",
         )
             .fetch_one(&mut c)
             .await?
@@ -499,11 +501,17 @@ async fn index_bytes(store_url: &str, postgres: bool) -> Result<(i64, i64), BoxE
     } else {
         let mut c = sqlx::SqliteConnection::connect(store_url).await?;
         c.execute("PRAGMA wal_checkpoint(TRUNCATE)").await?;
-        let index: i64 =
-            sqlx::query("SELECT SUM(pgsize) FROM dbstat WHERE name = 'observable_index'")
-                .fetch_one(&mut c)
-                .await?
-                .try_get(0)?;
+        // Every table and index of the value index (the network tables,
+        // their `date_added` index, the prefixes and the flags included).
+        let index: i64 = sqlx::query(
+            "SELECT SUM(pgsize) FROM dbstat WHERE name IN ('observable_index', \
+             'observable_v4_networks', 'observable_v4_networks_added', 'observable_v6_networks', \
+             'observable_prefixes', 'observable_over_correlating') \
+             OR name LIKE 'sqlite_autoindex_observable_%'",
+        )
+        .fetch_one(&mut c)
+        .await?
+        .try_get(0)?;
         let pages: i64 = sqlx::query("PRAGMA page_count")
             .fetch_one(&mut c)
             .await?

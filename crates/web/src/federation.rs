@@ -195,6 +195,10 @@ pub(crate) async fn receive(
             IngestError::Store(e) => AppError::from(e),
             IngestError::Worker(e) => AppError::Internal(e),
         })?;
+    // Relay first: the queued rows are committed, the audit can follow.
+    if report.stored.iter().any(|o| !o.queued_for.is_empty()) {
+        state.outbox.notify_one();
+    }
     let label = peer.as_str().to_owned();
     metrics::counter!("vigia_federation_received_total", "peer" => label.clone())
         .increment(report.stored.len() as u64);
@@ -226,9 +230,6 @@ pub(crate) async fn receive(
     state.store.append_audit_batch(&events).await?;
     if !report.stored.is_empty() {
         state.stored();
-    }
-    if report.stored.iter().any(|o| !o.queued_for.is_empty()) {
-        state.outbox.notify_one();
     }
     Ok(report)
 }

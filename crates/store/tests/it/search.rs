@@ -526,7 +526,7 @@ async fn migration_indexes_objects_stored_before_it(db: &TestDb) {
 async fn sqlite_plain_search_source_agrees_with_the_nul_safe_one() {
     let db = TestDb::sqlite().await;
     let long = "word ".repeat(25_000);
-    let objects = vec![
+    let objects = [
         json!({"type": "indicator", "spec_version": "2.1", "id": indicator_id(1),
             "created": CREATED, "modified": CREATED, "name": "Émotet C2 — ñandú",
             "description": long, "pattern": "[ipv4-addr:value = '198.51.100.1']",
