@@ -13,7 +13,7 @@
 //! Both paths end in `vigia_store::ingest::ingest_from_peer`, which is
 //! idempotent on id and version.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -110,117 +110,62 @@ impl Federation {
     }
 }
 
-/// Delivers the outbox until the task is dropped. Each peer has at most
-/// one delivery in flight, and peers do not wait for each other: a new
-/// object goes to an idle peer at once, however long another takes to
-/// answer (a relay waiting on its slowest peer added that wait to every
-/// hop).
+/// Delivers the outbox until the task is dropped.
 pub async fn run_outbox(fed: Federation) {
     let mut clients: HashMap<TeamId, TaxiiClient> = HashMap::new();
     let mut last_gauges = std::time::Instant::now() - Duration::from_secs(60);
-    let mut in_flight: HashSet<TeamId> = HashSet::new();
-    let mut tasks: tokio::task::JoinSet<TeamId> = tokio::task::JoinSet::new();
     loop {
         if last_gauges.elapsed() > Duration::from_secs(2) {
             update_gauges(&fed).await;
             last_gauges = std::time::Instant::now();
         }
-        while let Some(done) = tasks.try_join_next() {
-            finished(&mut in_flight, done);
-        }
-        let started = start_deliveries(&fed, &mut clients, &mut in_flight, &mut tasks).await;
-        if started {
-            // Look again as soon as anything is queued or a peer is free.
-            tokio::select! {
-                _ = fed.outbox.notified() => {}
-                Some(done) = tasks.join_next() => finished(&mut in_flight, done),
+        let due = match fed.store.due_deliveries(fed.settings.push_batch).await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the outbox");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
             }
-        } else {
+        };
+        if due.is_empty() {
             tokio::select! {
                 _ = fed.outbox.notified() => {}
-                Some(done) = tasks.join_next(), if !tasks.is_empty() => {
-                    finished(&mut in_flight, done)
-                }
                 _ = tokio::time::sleep(Duration::from_millis(500)) => {}
             }
-        }
-    }
-}
-
-fn finished(in_flight: &mut HashSet<TeamId>, done: Result<TeamId, tokio::task::JoinError>) {
-    match done {
-        Ok(peer) => {
-            in_flight.remove(&peer);
-        }
-        Err(e) => {
-            // A delivery task panicked: its peer is unknown here, so start
-            // afresh; the rows it held are still pending and go again.
-            tracing::error!(error = %e, "a delivery task failed");
-            in_flight.clear();
-        }
-    }
-}
-
-/// Starts a delivery to every peer with due objects and none in flight;
-/// whether any started.
-async fn start_deliveries(
-    fed: &Federation,
-    clients: &mut HashMap<TeamId, TaxiiClient>,
-    in_flight: &mut HashSet<TeamId>,
-    tasks: &mut tokio::task::JoinSet<TeamId>,
-) -> bool {
-    let due = match fed.store.due_deliveries(fed.settings.push_batch).await {
-        Ok(due) => due,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot read the outbox");
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            return false;
-        }
-    };
-    let due: Vec<DueBatch> = due
-        .into_iter()
-        .filter(|b| !in_flight.contains(&b.peer))
-        .collect();
-    if due.is_empty() {
-        return false;
-    }
-    let peers = match fed.peer_map().await {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot read peers");
-            return false;
-        }
-    };
-    let mut started = false;
-    for batch in due {
-        let Some(peer) = peers.get(&batch.peer).cloned() else {
             continue;
+        }
+        let peers = match fed.peer_map().await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read peers");
+                continue;
+            }
         };
-        let client = match clients.get(&batch.peer) {
-            Some(c) => c.clone(),
-            None => match fed.client(&peer) {
-                Ok(c) => {
-                    clients.insert(batch.peer.clone(), c.clone());
-                    c
-                }
-                Err(e) => {
-                    let dates: Vec<Timestamp> =
-                        batch.objects.iter().map(|o| o.date_added).collect();
-                    retry(fed, &batch.peer, &dates, batch.attempts, &e.to_string()).await;
-                    continue;
-                }
-            },
-        };
-        in_flight.insert(batch.peer.clone());
-        started = true;
-        let fed = fed.clone();
-        tasks.spawn(async move {
-            let peer = batch.peer.clone();
-            deliver(&fed, &client, batch).await;
-            peer
-        });
+        let mut tasks = tokio::task::JoinSet::new();
+        for batch in due {
+            let Some(peer) = peers.get(&batch.peer).cloned() else {
+                continue;
+            };
+            let client = match clients.get(&batch.peer) {
+                Some(c) => c.clone(),
+                None => match fed.client(&peer) {
+                    Ok(c) => {
+                        clients.insert(batch.peer.clone(), c.clone());
+                        c
+                    }
+                    Err(e) => {
+                        let dates: Vec<Timestamp> =
+                            batch.objects.iter().map(|o| o.date_added).collect();
+                        retry(&fed, &batch.peer, &dates, batch.attempts, &e.to_string()).await;
+                        continue;
+                    }
+                },
+            };
+            let fed = fed.clone();
+            tasks.spawn(async move { deliver(&fed, &client, batch).await });
+        }
+        while tasks.join_next().await.is_some() {}
     }
-    started
 }
 
 async fn update_gauges(fed: &Federation) {
