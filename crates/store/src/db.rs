@@ -37,11 +37,17 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 /// switch to WAL waits for other processes rather than failing.
 /// `synchronous = FULL` syncs the WAL at every commit: an acknowledged
 /// write survives a power cut, not only a crash of the process.
+/// `mmap_size` is SQLite's ceiling (2 GiB): pages past the mapping are
+/// copied into each connection's small cache on every read, which made a
+/// 10M-value lookup half again as slow (BENCHMARKS.md). A checkpoint every
+/// 16,384 pages (64 MiB of WAL) copies a page changed by many commits
+/// once, and costs one commit in sixteen rather than every other.
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; \
      PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = FULL; \
      PRAGMA foreign_keys = ON; \
-     PRAGMA mmap_size = 2147418112; PRAGMA wal_autocheckpoint = 16384;";
+     PRAGMA mmap_size = 2147418112; \
+     PRAGMA wal_autocheckpoint = 16384;";
 
 /// Several readers are fine under WAL; writers serialise on the write lock.
 const SQLITE_POOL_SIZE: u32 = 8;
