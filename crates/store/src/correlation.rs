@@ -189,6 +189,11 @@ impl Store {
         );
         stmt.bind_list(chunk.iter().copied()).sql(")");
         candidate_filters(&mut stmt, access_keys, skip_flagged);
+        self.fetch_matches(stmt).await
+    }
+
+    /// Runs a statement selecting [`aggregated_matches`] and decodes them.
+    async fn fetch_matches(&self, mut stmt: Stmt<'_>) -> Result<Vec<ObjectMatch>, StoreError> {
         let row = stmt.query()?.fetch_one(&self.pool).await?;
         let what = || "observable matches".to_owned();
         let json: Option<String> = col(&row, "matches", &what)?;
@@ -264,21 +269,25 @@ impl Store {
         access_keys: Option<&[String]>,
         limit: u32,
     ) -> Result<Vec<ObjectMatch>, StoreError> {
+        // The newest `limit` index rows inside, their objects outside.
         let mut stmt = Stmt::new(
             self.backend,
             &format!(
-                "SELECT {MATCH_COLUMNS} FROM {} i \
+                "SELECT {} FROM (SELECT i.value_key, i.date_added FROM {} i \
                  JOIN objects o ON o.date_added = i.date_added \
                  WHERE o.is_latest = 1 AND o.revoked = 0 AND i.value_key = ",
+                aggregated_matches(self.backend),
                 table_name(table)
             ),
         );
         stmt.bind(key);
         candidate_filters(&mut stmt, access_keys, false);
         stmt.sql(" ORDER BY i.date_added DESC LIMIT ")
-            .bind(i64::from(limit));
-        let rows = stmt.query()?.fetch_all(&self.pool).await?;
-        rows.iter().map(object_match).collect()
+            .bind(i64::from(limit))
+            .sql(") i JOIN objects o ON o.date_added = i.date_added");
+        let mut matches = self.fetch_matches(stmt).await?;
+        matches.sort_unstable_by_key(|m| std::cmp::Reverse(m.date_added));
+        Ok(matches)
     }
 
     /// Which of `keys` are flagged as over-correlating.
@@ -422,27 +431,6 @@ impl MatchRow {
             audience,
         })
     }
-}
-
-/// The columns `object_match` reads, from index row `i` and object `o`.
-const MATCH_COLUMNS: &str = "i.value_key AS value_key, o.date_added AS date_added, o.id AS id, \
-     o.type AS type, o.created_by_ref AS created_by_ref, o.tlp AS tlp, o.audience AS audience";
-
-fn object_match(row: &sqlx::any::AnyRow) -> Result<ObjectMatch, StoreError> {
-    let date_added: i64 = col(row, "date_added", &|| "observable match".into())?;
-    let what = || format!("object at date_added {date_added}");
-    let id: String = col(row, "id", &what)?;
-    let tlp: String = col(row, "tlp", &what)?;
-    let audience: String = col(row, "audience", &what)?;
-    Ok(ObjectMatch {
-        value_key: col(row, "value_key", &what)?,
-        date_added: stamp(date_added, &what)?,
-        id: StixId::parse(&id).map_err(|e| corrupt(what(), e))?,
-        object_type: col(row, "type", &what)?,
-        created_by_ref: col(row, "created_by_ref", &what)?,
-        tlp: tlp.parse::<Tlp>().map_err(|e| corrupt(what(), e))?,
-        audience: serde_json::from_str(&audience).map_err(|e| corrupt(what(), e))?,
-    })
 }
 
 /// What one object contributes to the index.

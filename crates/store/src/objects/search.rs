@@ -148,22 +148,29 @@ pub(super) async fn index_range(
         return Ok(());
     }
     for chunk in with_nul.chunks(MAX_PARAMS) {
-        let mut nul = Stmt::new(
-            backend,
-            "INSERT INTO object_search (rowid, body) SELECT date_added, body \
-             FROM object_search_source WHERE date_added IN (",
-        );
-        nul.bind_list(chunk.iter().copied()).sql(")");
+        let mut nul = sqlite_index_from("object_search_source");
+        nul.sql("IN (").bind_list(chunk.iter().copied()).sql(")");
         nul.query()?.execute(&mut *conn).await?;
     }
-    index_plain_between(conn, backend, first, last, with_nul).await
+    index_plain_between(conn, first, last, with_nul).await
+}
+
+/// Indexes, from SQLite's `view`, the rows whose `date_added` the caller
+/// goes on to name.
+fn sqlite_index_from<'a>(view: &str) -> Stmt<'a> {
+    Stmt::new(
+        Backend::Sqlite,
+        &format!(
+            "INSERT INTO object_search (rowid, body) SELECT date_added, body \
+             FROM {view} WHERE date_added "
+        ),
+    )
 }
 
 /// The plain rows of `first..=last`: the ranges between `with_nul`
 /// (sorted), one statement each.
 async fn index_plain_between(
     conn: &mut AnyConnection,
-    backend: Backend,
     first: i64,
     last: i64,
     with_nul: &[i64],
@@ -171,12 +178,11 @@ async fn index_plain_between(
     let mut from = first;
     for &skip in with_nul.iter().chain(std::iter::once(&(last + 1))) {
         if skip > from {
-            let mut stmt = Stmt::new(
-                backend,
-                "INSERT INTO object_search (rowid, body) SELECT date_added, body \
-                 FROM object_search_source_plain WHERE date_added >= ",
-            );
-            stmt.bind(from).sql(" AND date_added <= ").bind(skip - 1);
+            let mut stmt = sqlite_index_from("object_search_source_plain");
+            stmt.sql(">= ")
+                .bind(from)
+                .sql(" AND date_added <= ")
+                .bind(skip - 1);
             stmt.query()?.execute(&mut *conn).await?;
         }
         from = skip + 1;
