@@ -672,8 +672,9 @@ def cmd_latency(args):
     out.append(f"First copies stored from a push: {fmt_int(via['push'])}, from a pull: {fmt_int(via['pull'])} "
                f"(the nodes' audit logs). Copies pushed: outbox rows of all nodes when the last node was "
                f"complete, by state: " + ", ".join(f"{k} {fmt_int(v)}" for k, v in sorted(outbox.items()))
-               + f"; {sent / max(1, expected):.1f} pushed copies per (object, node) pair, as every node relays "
-               f"each new alert to all its peers but the sender. Push requests recorded in the receivers' "
+               + f"; {sent / max(1, expected):.1f} pushed copies per (object, node) pair (a node relays "
+               f"each new alert to its peers but the sender and the nodes the sender's relay hint names; "
+               f"builds before the hint flooded all peers but the sender). Push requests recorded in the receivers' "
                f"audit logs: {fmt_int(pushes)}, with {fmt_int(duplicates)} repeats (builds from 0ceb384 on "
                f"do not audit a push that carried nothing new).")
     node_cpu = sum(cpu1) - sum(cpu0)

@@ -592,6 +592,15 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
 /// `{"objects":[…]}` around objects' exact text, for
 /// [`TaxiiClient::add_objects`]. Nothing is re-serialised.
 pub fn envelope<'a>(objects: impl IntoIterator<Item = &'a str>) -> String {
+    relay_envelope(objects, None)
+}
+
+/// A TAXII envelope that also names, with [`vigia_taxii::CoveredHint`],
+/// the nodes each object is already on its way to.
+pub fn relay_envelope<'a>(
+    objects: impl IntoIterator<Item = &'a str>,
+    covered: Option<&vigia_taxii::CoveredHint>,
+) -> String {
     let mut out = String::from("{\"objects\":[");
     for (i, object) in objects.into_iter().enumerate() {
         if i > 0 {
@@ -599,7 +608,14 @@ pub fn envelope<'a>(objects: impl IntoIterator<Item = &'a str>) -> String {
         }
         out.push_str(object);
     }
-    out.push_str("]}");
+    out.push(']');
+    if let Some(hint) = covered.and_then(|h| serde_json::to_string(h).ok()) {
+        out.push_str(",\"");
+        out.push_str(vigia_taxii::COVERED_PROPERTY);
+        out.push_str("\":");
+        out.push_str(&hint);
+    }
+    out.push('}');
     out
 }
 

@@ -20,14 +20,14 @@ use std::time::Duration;
 use rand::Rng;
 use serde_json::json;
 use tokio::sync::Notify;
-use vigia_policy::{may_send, TeamId};
+use vigia_policy::{may_send, Community, OutboundPolicy, TeamId};
 use vigia_sign::NodeKey;
 use vigia_stix::Timestamp;
 use vigia_store::ingest::{effective_outbound, ingest_from_peer, IngestContext, IngestReport};
-use vigia_store::{AuditEvent, DeliveryOutcome, DueBatch, NewPeer, PeerRecord, Store};
+use vigia_store::{AuditEvent, DeliveryOutcome, DueBatch, NewPeer, PeerRecord, Queued, Store};
 use vigia_taxii::{Filter, VersionMatch};
 
-use crate::client::{envelope, is_loopback, Auth, Options, TaxiiClient};
+use crate::client::{envelope, is_loopback, relay_envelope, Auth, Options, TaxiiClient};
 
 /// The collection peers exchange objects through.
 pub const NETWORK_COLLECTION: &str = "network";
@@ -141,6 +141,14 @@ pub async fn run_outbox(fed: Federation) {
                 continue;
             }
         };
+        let rules = match Rules::load(&fed).await {
+            Ok(r) => Arc::new(r),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the outbound policy");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
         let mut tasks = tokio::task::JoinSet::new();
         for batch in due {
             let Some(peer) = peers.get(&batch.peer).cloned() else {
@@ -155,14 +163,15 @@ pub async fn run_outbox(fed: Federation) {
                     }
                     Err(e) => {
                         let dates: Vec<Timestamp> =
-                            batch.objects.iter().map(|o| o.date_added).collect();
+                            batch.objects.iter().map(|q| q.object.date_added).collect();
                         retry(&fed, &batch.peer, &dates, batch.attempts, &e.to_string()).await;
                         continue;
                     }
                 },
             };
             let fed = fed.clone();
-            tasks.spawn(async move { deliver(&fed, &client, batch).await });
+            let rules = rules.clone();
+            tasks.spawn(async move { deliver(&fed, &client, &rules, batch).await });
         }
         while tasks.join_next().await.is_some() {}
     }
@@ -192,22 +201,39 @@ async fn update_gauges(fed: &Federation) {
     }
 }
 
+/// What decides, at send time, whether a queued object may still go:
+/// read once per round of deliveries.
+struct Rules {
+    outbound: OutboundPolicy,
+    community: Community,
+}
+
+impl Rules {
+    async fn load(fed: &Federation) -> Result<Self, vigia_store::StoreError> {
+        Ok(Self {
+            outbound: effective_outbound(&fed.store, &fed.ingest.configured_outbound()).await?,
+            community: fed.store.community().await?,
+        })
+    }
+}
+
 /// Sends one peer's due objects in one signed POST and records the outcome.
-async fn deliver(fed: &Federation, client: &TaxiiClient, batch: DueBatch) {
+async fn deliver(fed: &Federation, client: &TaxiiClient, rules: &Rules, batch: DueBatch) {
     let peer = batch.peer.clone();
-    let (send, withheld) = match recheck(fed, &batch).await {
-        Ok(split) => split,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot re-check the outbound policy");
-            return;
-        }
-    };
+    let (send, withheld) = recheck(fed, rules, &batch);
+    let mut answered = false;
     let mut outcomes: Vec<(Timestamp, DeliveryOutcome)> = withheld
         .into_iter()
         .map(|(t, why)| (t, DeliveryOutcome::Withheld(why)))
         .collect();
     if !send.is_empty() {
-        let body = envelope(send.iter().map(|o| o.raw.as_str()));
+        let hint = vigia_taxii::CoveredHint::for_objects(send.iter().map(|q| q.covered.as_deref()))
+            .unwrap_or_else(|e| {
+                // Only a cost: without the hint the peer relays to all.
+                tracing::warn!(error = %e, "a queued covered set is unreadable; sending without it");
+                None
+            });
+        let body = relay_envelope(send.iter().map(|q| q.object.raw.as_str()), hint.as_ref());
         match client.add_objects(NETWORK_COLLECTION, body).await {
             Ok(status) => {
                 let refused: HashMap<&str, &str> = status
@@ -215,7 +241,7 @@ async fn deliver(fed: &Federation, client: &TaxiiClient, batch: DueBatch) {
                     .iter()
                     .map(|f| (f.id.as_str(), f.message.as_deref().unwrap_or("refused")))
                     .collect();
-                for o in &send {
+                for o in send.iter().map(|q| &q.object) {
                     let outcome = match refused.get(o.id.as_str()) {
                         Some(reason) => DeliveryOutcome::Refused((*reason).to_owned()),
                         None => DeliveryOutcome::Delivered,
@@ -228,44 +254,52 @@ async fn deliver(fed: &Federation, client: &TaxiiClient, batch: DueBatch) {
                     .count();
                 metrics::counter!("vigia_federation_deliveries_total", "peer" => peer.as_str().to_owned())
                     .increment(delivered as u64);
-                let _ = fed.store.record_peer_contact(&peer, Ok(())).await;
+                answered = true;
             }
             Err(e) => {
-                let dates: Vec<Timestamp> = send.iter().map(|o| o.date_added).collect();
+                let dates: Vec<Timestamp> = send.iter().map(|q| q.object.date_added).collect();
                 retry(fed, &peer, &dates, batch.attempts, &e.to_string()).await;
             }
         }
     }
-    if let Err(e) = fed.store.finish_deliveries(&peer, &outcomes).await {
+    if let Err(e) = fed
+        .store
+        .finish_deliveries(&peer, &outcomes, answered)
+        .await
+    {
         tracing::error!(error = %e, %peer, "cannot record deliveries");
     }
 }
 
 /// Splits a batch into what may still go and what is now withheld.
-async fn recheck(
+fn recheck(
     fed: &Federation,
+    rules: &Rules,
     batch: &DueBatch,
-) -> Result<(Vec<vigia_store::StoredObject>, Vec<(Timestamp, String)>), vigia_store::StoreError> {
-    let outbound = effective_outbound(&fed.store, &fed.ingest.configured_outbound()).await?;
-    let community = fed.store.community().await?;
+) -> (Vec<Queued>, Vec<(Timestamp, String)>) {
+    let Rules {
+        outbound,
+        community,
+    } = rules;
     let mut send = Vec::new();
     let mut withheld = Vec::new();
-    for o in &batch.objects {
-        if !may_send(&fed.here, &batch.peer, &o.audience, &community) {
+    for queued in &batch.objects {
+        let o = &queued.object;
+        if !may_send(&fed.here, &batch.peer, &o.audience, community) {
             withheld.push((
                 o.date_added,
                 "no longer entitled under its marking".to_owned(),
             ));
-        } else if !outbound.permits(&o.object_type, o.audience.tlp, &batch.peer, &community) {
+        } else if !outbound.permits(&o.object_type, o.audience.tlp, &batch.peer, community) {
             withheld.push((
                 o.date_added,
                 "withheld by this node's outbound policy".to_owned(),
             ));
         } else {
-            send.push(o.clone());
+            send.push(queued.clone());
         }
     }
-    Ok((send, withheld))
+    (send, withheld)
 }
 
 /// The wait before attempt `attempts + 1`: exponential, capped, with

@@ -14,6 +14,8 @@
 //! | RED          | the peer hosts a named person                | no: only by the origin node |
 //!
 //! An object without an origin node was never published and never leaves.
+//! Relays skip the nodes a [`covered_after`] hint names as already on the
+//! object's way: fewer copies, same reach.
 //! On top of the rules, each node's [`OutboundPolicy`] may only narrow what
 //! leaves it; no peer can change it.
 
@@ -76,6 +78,32 @@ pub fn may_deliver(
 ) -> bool {
     may_send(here, peer, audience, community)
         && outbound.permits(object_type, audience.tlp, peer, community)
+}
+
+/// Is an object with this marking passed on by nodes other than its origin?
+pub fn is_relayed(tlp: Tlp) -> bool {
+    matches!(tlp, Tlp::Clear | Tlp::Green)
+}
+
+/// The nodes a node names as covered when it queues an object for
+/// `deliver_to`, having received it with `covered` (nothing at the origin):
+/// itself, what it was told, and every peer it queued. A receiver skips
+/// them when it relays. Sound only because a queued delivery is durable
+/// and retried; a node named wrongly still gets the object by its pull.
+/// Empty for an object nobody relays.
+pub fn covered_after(
+    here: &TeamId,
+    tlp: Tlp,
+    covered: &BTreeSet<TeamId>,
+    deliver_to: &[TeamId],
+) -> BTreeSet<TeamId> {
+    if !is_relayed(tlp) {
+        return BTreeSet::new();
+    }
+    let mut out = covered.clone();
+    out.insert(here.clone());
+    out.extend(deliver_to.iter().cloned());
+    out
 }
 
 /// A node's own limits on what leaves it, whatever its analysts chose.

@@ -26,7 +26,9 @@ pub mod role;
 
 pub use access::{may_view, Community, Viewer};
 pub use audience::{Audience, AudienceError};
-pub use federation::{may_deliver, may_receive, may_send, OutboundPolicy};
+pub use federation::{
+    covered_after, is_relayed, may_deliver, may_receive, may_send, OutboundPolicy,
+};
 pub use ids::{GroupName, NameError, TeamId, UserName, UserRef};
 pub use keys::{collection_keys, object_keys, viewer_keys};
 pub use role::Role;

@@ -341,6 +341,7 @@ async fn load(
                 audience,
                 access_keys: keys,
                 deliver_to: &[],
+                covered: None,
             })
             .collect();
         let t = Instant::now();

@@ -1014,6 +1014,7 @@ async fn pipeline(store: &Store, ctx: &Ctx<'_>) -> Result<RunResult, BoxError> {
                 audience: &a.audience,
                 access_keys: &a.keys,
                 deliver_to: &[],
+                covered: None,
             })
             .collect();
         let outcomes = store.insert_objects(&batch).await?;

@@ -86,7 +86,16 @@ pub struct Delivery {
 pub struct DueBatch {
     pub peer: TeamId,
     pub attempts: i64,
-    pub objects: Vec<StoredObject>,
+    pub objects: Vec<Queued>,
+}
+
+/// An object queued for a peer.
+#[derive(Clone, Debug)]
+pub struct Queued {
+    pub object: StoredObject,
+    /// The nodes announced with it as already on its way (a JSON array of
+    /// team ids), when any: see `vigia_taxii::relay`.
+    pub covered: Option<String>,
 }
 
 /// How a delivery attempt ended, per object.
@@ -384,51 +393,65 @@ impl Store {
     }
 
     /// Deliveries due now, grouped by peer, oldest first, at most
-    /// `per_peer` objects per peer.
+    /// `per_peer` objects per peer: one query for all peers.
     #[tracing::instrument(skip_all)]
     pub async fn due_deliveries(&self, per_peer: i64) -> Result<Vec<DueBatch>, StoreError> {
-        let peers = sqlx::query(
-            "SELECT peer, MAX(attempts) AS attempts FROM outbox \
-             WHERE state = 'pending' AND next_attempt <= $1 GROUP BY peer",
-        )
-        .bind(now().unix_micros())
-        .fetch_all(&self.pool)
-        .await?;
-        let mut batches = Vec::new();
-        for row in &peers {
+        let mut stmt = Stmt::new(
+            self.backend,
+            &format!(
+                "SELECT {COLUMNS}, d.peer AS peer, d.attempts AS attempts, d.covered AS relay_covered \
+                 FROM (SELECT b.peer, b.date_added, b.attempts, b.covered, \
+                       ROW_NUMBER() OVER (PARTITION BY b.peer ORDER BY b.date_added) AS n \
+                       FROM outbox b WHERE b.state = 'pending' AND b.next_attempt <= "
+            ),
+        );
+        stmt.bind(now().unix_micros())
+            .sql(") d JOIN objects o ON o.date_added = d.date_added WHERE d.n <= ")
+            .bind(per_peer)
+            .sql(" ORDER BY d.peer, d.date_added");
+        let rows = stmt.query()?.fetch_all(&self.pool).await?;
+        let mut batches: Vec<DueBatch> = Vec::new();
+        for row in &rows {
             let what = || "outbox row".to_owned();
             let peer: String = col(row, "peer", &what)?;
             let attempts: i64 = col(row, "attempts", &what)?;
-            let mut stmt = Stmt::new(
-                self.backend,
-                &format!(
-                    "SELECT {COLUMNS} FROM outbox b JOIN objects o ON o.date_added = b.date_added \
-                     WHERE b.peer = "
-                ),
-            );
-            stmt.bind(peer.clone())
-                .sql(" AND b.state = 'pending' AND b.next_attempt <= ")
-                .bind(now().unix_micros())
-                .sql(" ORDER BY b.date_added LIMIT ")
-                .bind(per_peer);
-            let rows = stmt.query()?.fetch_all(&self.pool).await?;
-            batches.push(DueBatch {
-                peer: TeamId::parse(&peer).map_err(|e| corrupt(what(), e))?,
-                attempts,
-                objects: rows.iter().map(stored_object).collect::<Result<_, _>>()?,
-            });
+            let queued = Queued {
+                object: stored_object(row)?,
+                covered: col(row, "relay_covered", &what)?,
+            };
+            match batches.last_mut() {
+                Some(batch) if batch.peer.as_str() == peer => {
+                    batch.attempts = batch.attempts.max(attempts);
+                    batch.objects.push(queued);
+                }
+                _ => batches.push(DueBatch {
+                    peer: TeamId::parse(&peer).map_err(|e| corrupt(what(), e))?,
+                    attempts,
+                    objects: vec![queued],
+                }),
+            }
         }
         Ok(batches)
     }
 
-    /// Records how each object of a delivery attempt ended.
+    /// Records how each object of a delivery attempt ended, and, when the
+    /// peer `answered`, the successful contact (in the same transaction:
+    /// one commit per delivery).
     pub async fn finish_deliveries(
         &self,
         peer: &TeamId,
         outcomes: &[(Timestamp, DeliveryOutcome)],
+        answered: bool,
     ) -> Result<(), StoreError> {
         let at = now().unix_micros();
         let mut tx = self.begin_write().await?;
+        if answered {
+            sqlx::query("UPDATE peers SET last_success_at = $1, failures = 0 WHERE team_id = $2")
+                .bind(at)
+                .bind(peer.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
         for (date_added, outcome) in outcomes {
             let (state, error) = match outcome {
                 DeliveryOutcome::Delivered => ("delivered", None),

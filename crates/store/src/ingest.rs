@@ -9,9 +9,11 @@
 //! - [`ingest_from_peer`]: objects a peer node delivers. Each must carry a
 //!   seal that verifies with the key trusted for its origin node, and the
 //!   rules must let this node receive it from that peer; GREEN and CLEAR
-//!   ones are then queued for relay to the peers entitled to them.
+//!   ones are then queued for relay to the peers entitled to them, but for
+//!   the nodes the sender named as already on the object's way
+//!   (`vigia_taxii::relay`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -19,8 +21,8 @@ use serde_json::Value;
 use vigia_directory::stix::check_authority;
 use vigia_directory::{DirectoryExtension, DIRECTORY_EXTENSION_ID};
 use vigia_policy::{
-    collection_keys, may_deliver, may_receive, object_keys, Audience, Community, GroupName,
-    OutboundPolicy, TeamId,
+    collection_keys, covered_after, may_deliver, may_receive, object_keys, Audience, Community,
+    GroupName, OutboundPolicy, TeamId,
 };
 use vigia_sign::{NodeKey, PublicKey};
 use vigia_stix::{
@@ -70,6 +72,8 @@ struct Accepted {
     audience: Audience,
     keys: Vec<String>,
     deliver_to: Vec<String>,
+    /// Announced with it to `deliver_to` (JSON array of team ids).
+    covered: Option<String>,
 }
 
 /// Why a whole submission was refused before any object was looked at.
@@ -81,6 +85,8 @@ pub enum IngestError {
     Store(#[from] StoreError),
     #[error("validation worker failed: {0}")]
     Worker(String),
+    #[error("{0}")]
+    RelayHint(String),
 }
 
 /// Chooses the collections an object belongs to.
@@ -218,10 +224,11 @@ impl Plan {
         object: &StixObject,
         audience: &Audience,
         except: Option<&TeamId>,
+        covered: &BTreeSet<TeamId>,
     ) -> Vec<String> {
         self.peers
             .iter()
-            .filter(|p| Some(*p) != except)
+            .filter(|p| Some(*p) != except && !covered.contains(*p))
             .filter(|p| {
                 may_deliver(
                     &self.here,
@@ -348,6 +355,7 @@ pub async fn ingest_from_peer(
     // Peers deliver the same object along several paths: answer repeats
     // from the index, before any validation.
     let (fresh, mut repeats) = split_repeats(store, &body).await?;
+    let covered = covered_in(&body, fresh.len() + repeats.len())?;
     // The sender holds what it sent: nothing queued for it needs to go.
     if !repeats.is_empty() {
         let held: Vec<vigia_stix::Timestamp> = repeats
@@ -373,7 +381,11 @@ pub async fn ingest_from_peer(
         let mut learned = Learned::default();
         let mut accepted = Vec::with_capacity(checked.len());
         for (index, object, seal) in checked {
-            match accept_from_peer(index, object, seal, &ctx_owned, &from, &plan, &mut learned) {
+            let sender = Sender {
+                team: &from,
+                covered: &covered[index],
+            };
+            match accept_from_peer(index, object, seal, &ctx_owned, sender, &plan, &mut learned) {
                 Ok(a) => accepted.push((index, a)),
                 Err(f) => failures.push(f),
             }
@@ -461,12 +473,23 @@ async fn split_repeats(
 /// An object whose schema and seal check out, with its position.
 type Verified = (usize, StixObject, Seal);
 
+/// Deliveries of fewer objects are verified on the calling thread.
+const PARALLEL_VERIFY_FROM: usize = 16;
+
 /// Parses, validates and checks the seal of each object, on every core:
 /// the stateless, costly part of accepting a delivery.
 fn verify_all(fresh: &[(usize, String)], ctx: &IngestContext) -> (Vec<Verified>, Vec<Failure>) {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 8);
+    // A relay round brings a few objects: threads would cost more than they save.
+    if workers == 1 || fresh.len() < PARALLEL_VERIFY_FROM {
+        return sort_verified(
+            fresh
+                .iter()
+                .map(|(index, raw)| verify_one(*index, raw, ctx)),
+        );
+    }
     let chunk = fresh.len().div_ceil(workers).max(1);
     let results: Vec<Vec<Result<Verified, Failure>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = fresh
@@ -576,6 +599,7 @@ async fn store_accepted(
                 audience: &a.audience,
                 access_keys: &a.keys,
                 deliver_to: &a.deliver_to,
+                covered: a.covered.as_deref(),
             })
             .collect();
         let outcomes = store.insert_objects(&batch).await?;
@@ -683,14 +707,23 @@ fn accept_local(
         plan.directory_authority(&object, &plan.here)
             .map_err(|reason| failure(index, Some(&id), "", reason))?;
         audience.origin_node = Some(plan.here.clone());
-        deliver_to = plan.deliveries(&object, &audience, None);
+        deliver_to = plan.deliveries(&object, &audience, None, &BTreeSet::new());
     }
+    let covered = plan.and_then(|p| announced(&p.here, &audience, &BTreeSet::new(), &deliver_to));
     Ok(Accepted {
         keys: keys_for(ctx, &object, &audience),
         object,
         audience,
         deliver_to,
+        covered,
     })
+}
+
+/// The peer a delivery came from, and the nodes it named covered for one
+/// of its objects.
+struct Sender<'a> {
+    team: &'a TeamId,
+    covered: &'a BTreeSet<TeamId>,
 }
 
 fn accept_from_peer(
@@ -698,10 +731,14 @@ fn accept_from_peer(
     object: StixObject,
     seal: Seal,
     ctx: &IngestContext,
-    from: &TeamId,
+    sender: Sender<'_>,
     plan: &Plan,
     learned: &mut Learned,
 ) -> Result<Accepted, Failure> {
+    let Sender {
+        team: from,
+        covered,
+    } = sender;
     let id = object.id().to_string();
     let seal_path = format!("/extensions/{SEAL_EXTENSION_ID}");
     let refuse = |reason: String| failure(index, Some(&id), &seal_path, reason);
@@ -740,13 +777,58 @@ fn accept_from_peer(
             audience.tlp.label()
         )));
     }
-    let deliver_to = plan.deliveries(&object, &audience, Some(from));
+    let deliver_to = plan.deliveries(&object, &audience, Some(from), covered);
+    let covered = announced(&plan.here, &audience, covered, &deliver_to);
     Ok(Accepted {
         keys: keys_for(ctx, &object, &audience),
         object,
         audience,
         deliver_to,
+        covered,
     })
+}
+
+/// What a node announces with an object it queued for `deliver_to`.
+fn announced(
+    here: &TeamId,
+    audience: &Audience,
+    covered: &BTreeSet<TeamId>,
+    deliver_to: &[String],
+) -> Option<String> {
+    if deliver_to.is_empty() {
+        return None;
+    }
+    let queued: Vec<TeamId> = deliver_to
+        .iter()
+        .filter_map(|t| TeamId::parse(t).ok())
+        .collect();
+    let set = covered_after(here, audience.tlp, covered, &queued);
+    if set.is_empty() {
+        return None;
+    }
+    let names: Vec<&str> = set.iter().map(TeamId::as_str).collect();
+    serde_json::to_string(&names).ok()
+}
+
+/// The nodes a delivery's sender named covered, by position in the
+/// envelope (empty sets when it named none).
+fn covered_in(body: &str, count: usize) -> Result<Vec<BTreeSet<TeamId>>, IngestError> {
+    let refuse = |e: String| IngestError::RelayHint(e);
+    let Some(hint) = vigia_taxii::CoveredHint::of_body(body).map_err(|e| refuse(e.to_string()))?
+    else {
+        return Ok(vec![BTreeSet::new(); count]);
+    };
+    hint.per_object(count)
+        .map_err(|e| refuse(e.to_string()))?
+        .into_iter()
+        .map(|names| {
+            names
+                .iter()
+                .map(|n| TeamId::parse(n))
+                .collect::<Result<BTreeSet<_>, _>>()
+                .map_err(|e| refuse(format!("{}: {e}", vigia_taxii::COVERED_PROPERTY)))
+        })
+        .collect()
 }
 
 /// A seal's key must be the one trusted for its node. A node not yet known

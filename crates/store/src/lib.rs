@@ -44,7 +44,7 @@ pub use correlation::{CorrelationStats, ObjectMatch, DEFAULT_CORRELATION_CAP};
 pub use db::{Backend, Store};
 pub use directory::{CampaignRecord, MemberStateRecord};
 pub use error::StoreError;
-pub use federation::{Delivery, DeliveryOutcome, DueBatch, KeyTrust, NewPeer, PeerRecord};
+pub use federation::{Delivery, DeliveryOutcome, DueBatch, KeyTrust, NewPeer, PeerRecord, Queued};
 pub use objects::{
     InsertOutcome, NewObject, ObjectQuery, StoredObject, VersionFilter, MAX_SEARCH_QUERY_CHARS,
 };

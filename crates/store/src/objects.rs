@@ -25,6 +25,9 @@ pub struct NewObject<'a> {
     /// Peers (team ids) to deliver a new version to, through the outbox
     /// written in the same transaction.
     pub deliver_to: &'a [String],
+    /// Announced to those peers with it: the nodes it is already on its way
+    /// to, as a JSON array of team ids (see `vigia_taxii::relay`).
+    pub covered: Option<&'a str>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

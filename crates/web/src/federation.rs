@@ -194,6 +194,7 @@ pub(crate) async fn receive(
             IngestError::Envelope(e) => AppError::BadRequest(e.to_string()),
             IngestError::Store(e) => AppError::from(e),
             IngestError::Worker(e) => AppError::Internal(e),
+            IngestError::RelayHint(e) => AppError::BadRequest(e),
         })?;
     // Relay first: the queued rows are committed, the audit can follow.
     if report.stored.iter().any(|o| !o.queued_for.is_empty()) {

@@ -32,6 +32,7 @@ struct Entry<'a> {
     raw: &'a str,
     access_keys: &'a [String],
     deliver_to: &'a [String],
+    covered: Option<&'a str>,
 }
 
 impl<'a> Entry<'a> {
@@ -53,6 +54,7 @@ impl<'a> Entry<'a> {
             raw: o.raw(),
             access_keys: new.access_keys,
             deliver_to: new.deliver_to,
+            covered: new.covered,
         })
     }
 }
@@ -393,29 +395,31 @@ async fn insert_outbox(
     fresh: &[usize],
     first: i64,
 ) -> Result<(), StoreError> {
-    let pairs: Vec<(&str, i64)> = fresh
+    let pairs: Vec<(&str, i64, Option<&str>)> = fresh
         .iter()
         .enumerate()
         .flat_map(|(n, &i)| {
             rows[i]
                 .deliver_to
                 .iter()
-                .map(move |peer| (peer.as_str(), first + n as i64))
+                .map(move |peer| (peer.as_str(), first + n as i64, rows[i].covered))
         })
         .collect();
     let queued_at = now().unix_micros();
     for chunk in pairs.chunks(ACCESS_ROWS_PER_INSERT / 2) {
         let mut stmt = Stmt::new(
             backend,
-            "INSERT INTO outbox (peer, date_added, state, attempts, next_attempt) VALUES ",
+            "INSERT INTO outbox (peer, date_added, state, attempts, next_attempt, covered) VALUES ",
         );
-        for (k, &(peer, at)) in chunk.iter().enumerate() {
+        for (k, &(peer, at, covered)) in chunk.iter().enumerate() {
             stmt.sql(if k == 0 { "(" } else { ", (" });
             stmt.bind(peer)
                 .sql(", ")
                 .bind(at)
                 .sql(", 'pending', 0, ")
                 .bind(queued_at)
+                .sql(", ")
+                .bind(covered)
                 .sql(")");
         }
         stmt.query()?.execute(&mut *conn).await?;

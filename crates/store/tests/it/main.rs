@@ -13,5 +13,6 @@ mod watch;
 mod accounts;
 mod audit;
 mod objects;
+mod outbox;
 mod search;
 mod store;

@@ -224,6 +224,7 @@ impl Item {
             audience: &self.audience,
             access_keys: &self.keys,
             deliver_to: &[],
+            covered: None,
         }
     }
 }

@@ -179,6 +179,7 @@ async fn seed_objects(store: &Store, team_id: &TeamId, team_name: &str) -> anyho
             audience: &audience,
             access_keys: &keys,
             deliver_to: &[],
+            covered: None,
         })
         .collect();
     store.insert_objects(&batch).await?;

@@ -62,6 +62,27 @@ fn five_nodes_share_exactly_what_each_marking_allows() {
     eventually(30, "GREEN reaches all five nodes", || {
         holders(&all, &note_id(1)) == set(&["CR", "BR", "JM", "MX", "AR"])
     });
+    // CR told BR and JM that both were getting it, so BR relays nothing
+    // and JM relays only to MX (vigia_taxii::relay).
+    let relayed_to = |node: &NetNode| -> BTreeSet<String> {
+        let token = node.token("analyst", &["--user", "admin"]);
+        let (status, rows) = node.get(&format!("/api/objects/{}/deliveries", note_id(1)), &token);
+        assert_eq!(status, 200, "{rows}");
+        let name = |team: &str| {
+            all.iter()
+                .find(|n| n.team == team)
+                .map_or(team.to_owned(), |n| n.country.clone())
+        };
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| name(r["peer"].as_str().unwrap()))
+            .collect()
+    };
+    assert_eq!(relayed_to(&cr), set(&["BR", "JM"]));
+    assert_eq!(relayed_to(&br), set(&[]), "JM was named covered");
+    assert_eq!(relayed_to(&jm), set(&["MX"]), "BR was named covered");
+    assert_eq!(relayed_to(&mx), set(&["AR"]));
 
     // AMBER to BR and JM reaches exactly those two; they do not pass it on.
     publish(
@@ -325,6 +346,17 @@ fn tampered_unknown_and_replayed_requests_are_refused_and_audited() {
         .send()
         .unwrap();
     assert_eq!(resp.status().as_u16(), 401);
+
+    // A malformed relay hint refuses the whole delivery and says why.
+    let body = format!(r#"{{"objects":[{sealed}],"x_vigia_covered":{{"sets":[],"objects":[0]}}}}"#);
+    let resp = signed_push(&cr, &br_key, &body).send().unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    let text = resp.text().unwrap();
+    assert!(
+        text.contains("x_vigia_covered: an object points at set 0"),
+        "{text}"
+    );
+    assert!(!cr.stored_ids().contains(&note_id(21)), "nothing stored");
 
     // The genuine object is stored; the identical request replayed is
     // refused; a fresh delivery of it is idempotent.

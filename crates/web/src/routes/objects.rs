@@ -44,6 +44,7 @@ pub(crate) async fn ingest_body_with(
             IngestError::Envelope(e) => AppError::BadRequest(e.to_string()),
             IngestError::Store(e) => AppError::from(e),
             IngestError::Worker(e) => AppError::Internal(e),
+            IngestError::RelayHint(e) => AppError::BadRequest(e),
         })?;
     if report.stored.iter().any(|o| !o.queued_for.is_empty()) {
         state.outbox.notify_one();

@@ -16,6 +16,27 @@ struct Watch {
     store: Store,
 }
 
+/// Prints how many copies of a GREEN object the nodes queued, against the
+/// copies a flood (every node to all its peers but the sender) would send:
+/// the difference is what the relay hints saved.
+async fn relay_copies(watches: &[Watch], object: &Value, origin: usize) -> anyhow::Result<()> {
+    let id = id_of(object);
+    let (mut queued, mut flood) = (0, 0);
+    for (i, w) in watches.iter().enumerate() {
+        queued += w.store.deliveries(&id).await?.len();
+        let degree = w.store.peer_links().await?.len();
+        flood += if i == origin {
+            degree
+        } else {
+            degree.saturating_sub(1)
+        };
+    }
+    println!(
+        "      relay hints: the nodes queued {queued} copies; a flood would have sent {flood}"
+    );
+    Ok(())
+}
+
 /// Waits until `id` is stored at each of `targets`, printing the time each
 /// took; then checks it is not stored at `outsiders`.
 async fn reach(
@@ -247,6 +268,7 @@ pub(super) async fn play(sites: &[Site]) -> anyhow::Result<()> {
     .await?;
     let others: Vec<usize> = everyone.iter().copied().filter(|&i| i != origin).collect();
     reach(&watches, &alert, &others, &[], t).await?;
+    relay_copies(&watches, &alert, origin).await?;
 
     println!(
         "  4. {} sends a CRITICAL alert to {} and {} (TLP:AMBER); their duty desks are e-mailed, {} acknowledges",
