@@ -126,15 +126,27 @@ pub fn to_event(o: &StoredObject) -> Option<StreamEvent> {
     })
 }
 
-/// The events after `after`, up to one page, and the last `date_added`
-/// looked at (to continue from).
-pub async fn replay(store: &Store, after: i64) -> Result<(Vec<StreamEvent>, i64), StoreError> {
+/// One page of events from the store.
+pub struct Replay {
+    pub events: Vec<StreamEvent>,
+    /// The last `date_added` looked at (to continue from).
+    pub last: i64,
+    /// The page was full: more may be waiting.
+    pub full: bool,
+}
+
+/// The events after `after`, up to one page.
+pub async fn replay(store: &Store, after: i64) -> Result<Replay, StoreError> {
     let objects = store.watch_objects_after(after, PAGE).await?;
     let last = objects
         .last()
         .map(|o| o.date_added.unix_micros())
         .unwrap_or(after);
-    Ok((objects.iter().filter_map(to_event).collect(), last))
+    Ok(Replay {
+        events: objects.iter().filter_map(to_event).collect(),
+        last,
+        full: objects.len() as i64 == PAGE,
+    })
 }
 
 /// Broadcasts new events until the task is dropped.
@@ -153,8 +165,10 @@ pub async fn run_hub(w: Watch) {
         metrics::gauge!("vigia_stream_subscribers").set(hub.tx.receiver_count() as f64);
         let after = hub.cursor();
         match replay(&w.store, after).await {
-            Ok((events, last)) => {
-                if !events.is_empty() {
+            Ok(Replay { events, last, full }) => {
+                // With nobody subscribed nothing is sent: a subscriber
+                // replays from the store what came before it subscribed.
+                if !events.is_empty() && hub.tx.receiver_count() > 0 {
                     match w.store.community().await {
                         Ok(community) => {
                             // Nobody listening is not an error.
@@ -171,7 +185,8 @@ pub async fn run_hub(w: Watch) {
                     }
                 }
                 hub.cursor.store(last, Ordering::Release);
-                if last != after {
+                // A short page was everything: each new arrival wakes the hub.
+                if full {
                     continue;
                 }
             }

@@ -8,6 +8,9 @@ use crate::db::Store;
 use crate::error::StoreError;
 use crate::sql::{col, corrupt, Stmt};
 
+/// A sharing group: its name, owner and members (ordered by team id).
+pub type SharingGroupRow = (GroupName, TeamId, Vec<TeamId>);
+
 impl Store {
     /// Creates or replaces a sharing group's membership.
     #[tracing::instrument(skip_all, fields(group = %name))]
@@ -50,75 +53,66 @@ impl Store {
 
     /// Every group with its owner and members, ordered by name.
     #[tracing::instrument(skip_all)]
-    pub async fn list_sharing_groups(
-        &self,
-    ) -> Result<Vec<(GroupName, TeamId, Vec<TeamId>)>, StoreError> {
-        let groups = sqlx::query("SELECT name, owner FROM sharing_groups ORDER BY name")
-            .fetch_all(&self.pool)
-            .await?;
-        let mut members = self.group_members().await?;
-        groups
-            .iter()
-            .map(|row| {
-                let name: String = col(row, "name", &|| "sharing group row".to_owned())?;
-                let what = || format!("sharing group {name}");
-                let owner: String = col(row, "owner", &what)?;
-                let group = GroupName::parse(&name).map_err(|e| corrupt(what(), e))?;
-                let owner = TeamId::parse(&owner).map_err(|e| corrupt(what(), e))?;
-                let teams = members.remove(&group).unwrap_or_default();
-                Ok((group, owner, teams))
-            })
-            .collect()
+    pub async fn list_sharing_groups(&self) -> Result<Vec<SharingGroupRow>, StoreError> {
+        Ok(self.groups_and_community().await?.0)
     }
 
     /// Sharing groups and client relations (from teams' `client_of`).
     #[tracing::instrument(skip_all)]
     pub async fn community(&self) -> Result<Community, StoreError> {
-        let groups = self.list_sharing_groups().await?;
-        self.community_of(&groups).await
+        Ok(self.groups_and_community().await?.1)
     }
 
-    /// The community from groups already read with
-    /// [`Store::list_sharing_groups`], plus the client relations.
+    /// Every group (as [`Store::list_sharing_groups`]) and the community
+    /// (as [`Store::community`]), from one consistent read: the access
+    /// rule is consulted on every delivery, so this is one statement.
     #[tracing::instrument(skip_all)]
-    pub async fn community_of(
+    pub async fn groups_and_community(
         &self,
-        groups: &[(GroupName, TeamId, Vec<TeamId>)],
-    ) -> Result<Community, StoreError> {
+    ) -> Result<(Vec<SharingGroupRow>, Community), StoreError> {
+        let rows = sqlx::query(
+            "SELECT 'group' AS kind, name AS a, owner AS b FROM sharing_groups \
+             UNION ALL SELECT 'member', name, team FROM sharing_group_members \
+             UNION ALL SELECT 'client', id, client_of FROM teams WHERE client_of IS NOT NULL \
+             ORDER BY 1, 2, 3",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut groups: BTreeMap<GroupName, (TeamId, Vec<TeamId>)> = BTreeMap::new();
+        let mut members: Vec<(GroupName, TeamId)> = Vec::new();
+        let mut clients: Vec<(TeamId, TeamId)> = Vec::new();
+        for row in &rows {
+            let what = || "sharing group, member or client row".to_owned();
+            let kind: String = col(row, "kind", &what)?;
+            let a: String = col(row, "a", &what)?;
+            let b: String = col(row, "b", &what)?;
+            let what = || format!("{a} / {b}");
+            let team = TeamId::parse(&b).map_err(|e| corrupt(what(), e))?;
+            match kind.as_str() {
+                "group" => {
+                    let name = GroupName::parse(&a).map_err(|e| corrupt(what(), e))?;
+                    groups.insert(name, (team, Vec::new()));
+                }
+                "member" => members.push((GroupName::parse(&a).map_err(|e| corrupt(what(), e))?, team)),
+                _ => clients.push((TeamId::parse(&a).map_err(|e| corrupt(what(), e))?, team)),
+            }
+        }
+        for (name, team) in members {
+            if let Some((_, list)) = groups.get_mut(&name) {
+                list.push(team);
+            }
+        }
+        let groups: Vec<SharingGroupRow> = groups
+            .into_iter()
+            .map(|(name, (owner, members))| (name, owner, members))
+            .collect();
         let mut community = Community::new();
-        for (name, _, members) in groups {
+        for (name, _, members) in &groups {
             community = community.with_group(name.clone(), members.iter().cloned());
         }
-        let clients = sqlx::query("SELECT id, client_of FROM teams WHERE client_of IS NOT NULL")
-            .fetch_all(&self.pool)
-            .await?;
-        for row in &clients {
-            let id: String = col(row, "id", &|| "team row".to_owned())?;
-            let what = || format!("team {id}");
-            let of: String = col(row, "client_of", &what)?;
-            community = community.with_client(
-                TeamId::parse(&id).map_err(|e| corrupt(what(), e))?,
-                TeamId::parse(&of).map_err(|e| corrupt(what(), e))?,
-            );
+        for (client, of) in clients {
+            community = community.with_client(client, of);
         }
-        Ok(community)
-    }
-
-    /// Members of every group, each list ordered by team id.
-    async fn group_members(&self) -> Result<BTreeMap<GroupName, Vec<TeamId>>, StoreError> {
-        let rows = sqlx::query("SELECT name, team FROM sharing_group_members ORDER BY name, team")
-            .fetch_all(&self.pool)
-            .await?;
-        let mut members: BTreeMap<GroupName, Vec<TeamId>> = BTreeMap::new();
-        for row in &rows {
-            let name: String = col(row, "name", &|| "sharing group member row".to_owned())?;
-            let what = || format!("member of sharing group {name}");
-            let team: String = col(row, "team", &what)?;
-            members
-                .entry(GroupName::parse(&name).map_err(|e| corrupt(what(), e))?)
-                .or_default()
-                .push(TeamId::parse(&team).map_err(|e| corrupt(what(), e))?);
-        }
-        Ok(members)
+        Ok((groups, community))
     }
 }

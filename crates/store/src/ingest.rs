@@ -154,8 +154,7 @@ impl Plan {
             .collect();
         let mut local_groups = BTreeMap::new();
         let foreign = store.foreign_group_definitions().await?;
-        let groups = store.list_sharing_groups().await?;
-        let community = store.community_of(&groups).await?;
+        let (groups, community) = store.groups_and_community().await?;
         for (name, owner, members) in groups {
             if !foreign.contains_key(name.as_str()) {
                 local_groups.insert(name, (owner, members));

@@ -58,7 +58,8 @@ impl Subscriber {
     /// finds nothing new.
     async fn catch_up(&mut self) -> Result<(), vigia_store::StoreError> {
         let before = self.last;
-        let (events, scanned) = replay(&self.store, before).await?;
+        let page = replay(&self.store, before).await?;
+        let (events, scanned) = (page.events, page.last);
         if scanned <= before {
             self.replaying = false;
             return Ok(());
