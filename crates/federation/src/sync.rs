@@ -23,7 +23,10 @@ use tokio::sync::Notify;
 use vigia_policy::{may_send, Community, OutboundPolicy, TeamId};
 use vigia_sign::NodeKey;
 use vigia_stix::Timestamp;
-use vigia_store::ingest::{effective_outbound, ingest_from_peer, IngestContext, IngestReport};
+use vigia_store::ingest::{
+    check_from_peer, effective_outbound, store_checked, CheckedDelivery, IngestContext,
+    IngestReport,
+};
 use vigia_store::{AuditEvent, DeliveryOutcome, DueBatch, NewPeer, PeerRecord, Queued, Store};
 use vigia_taxii::{Filter, VersionMatch};
 
@@ -372,12 +375,36 @@ pub async fn pull_peer(fed: &Federation, peer: &PeerRecord) -> Result<u64, Strin
     };
     let mut pages = client.pull(NETWORK_COLLECTION, filter);
     let mut stored = 0;
-    // Fetch the next page while the current one is verified and stored.
-    let mut current = pages.next_page().await.map_err(|e| e.to_string())?;
-    while let Some(page) = current {
-        let (next, done) = tokio::join!(pages.next_page(), store_page(fed, peer, page));
+    // Three pages in flight: the next one fetched while this one is
+    // checked (on every core) and the last one is stored (one writer).
+    let mut fetched = pages.next_page().await.map_err(|e| e.to_string())?;
+    let mut ready: Option<CheckedPage> = None;
+    while fetched.is_some() || ready.is_some() {
+        let to_check = fetched.take();
+        let more = to_check.is_some();
+        let (next, checked, done) = tokio::join!(
+            async {
+                match more {
+                    true => pages.next_page().await,
+                    false => Ok(None),
+                }
+            },
+            async {
+                match to_check {
+                    Some(page) => check_page(fed, peer, page).await.map(Some),
+                    None => Ok(None),
+                }
+            },
+            async {
+                match ready.take() {
+                    Some(page) => store_page(fed, peer, page).await,
+                    None => Ok(0),
+                }
+            },
+        );
         stored += done?;
-        current = next.map_err(|e| e.to_string())?;
+        ready = checked?;
+        fetched = next.map_err(|e| e.to_string())?;
     }
     fed.store
         .record_peer_contact(&peer.peer.team_id, Ok(()))
@@ -387,20 +414,25 @@ pub async fn pull_peer(fed: &Federation, peer: &PeerRecord) -> Result<u64, Strin
 }
 
 /// Stores one pulled page and moves the cursor past it.
-async fn store_page(fed: &Federation, peer: &PeerRecord, page: crate::Page) -> Result<u64, String> {
-    let mut stored = 0;
+/// A pulled page, checked and ready to store, with the cursor to move to.
+struct CheckedPage {
+    checked: Option<CheckedDelivery>,
+    cursor: Option<String>,
+}
+
+async fn check_page(
+    fed: &Federation,
+    peer: &PeerRecord,
+    page: crate::Page,
+) -> Result<CheckedPage, String> {
+    let mut checked = None;
     if !page.objects.is_empty() {
         let body = envelope(page.objects.iter().map(|o| o.get()));
-        let report = ingest_from_peer(&fed.store, &fed.ingest, &peer.peer.team_id, body)
-            .await
-            .map_err(|e| e.to_string())?;
-        stored = report.stored.len() as u64;
-        audit_pull(fed, peer, &report)
-            .await
-            .map_err(|e| e.to_string())?;
-        if report.stored.iter().any(|o| !o.queued_for.is_empty()) {
-            fed.outbox.notify_one();
-        }
+        checked = Some(
+            check_from_peer(&fed.store, &fed.ingest, &peer.peer.team_id, body)
+                .await
+                .map_err(|e| e.to_string())?,
+        );
     }
     // A page the peer filtered down to nothing still moves the cursor,
     // through vigia's `next` token, so filtered rows are not re-read.
@@ -412,8 +444,25 @@ async fn store_page(fed: &Federation, peer: &PeerRecord, page: crate::Page) -> R
                 .to_micros_string(),
         )
     });
+    Ok(CheckedPage { checked, cursor })
+}
+
+async fn store_page(fed: &Federation, peer: &PeerRecord, page: CheckedPage) -> Result<u64, String> {
+    let mut stored = 0;
+    if let Some(checked) = page.checked {
+        let report = store_checked(&fed.store, checked)
+            .await
+            .map_err(|e| e.to_string())?;
+        stored = report.stored.len() as u64;
+        audit_pull(fed, peer, &report)
+            .await
+            .map_err(|e| e.to_string())?;
+        if report.stored.iter().any(|o| !o.queued_for.is_empty()) {
+            fed.outbox.notify_one();
+        }
+    }
     fed.store
-        .set_pull_cursor(&peer.peer.team_id, cursor.as_deref())
+        .set_pull_cursor(&peer.peer.team_id, page.cursor.as_deref())
         .await
         .map_err(|e| e.to_string())?;
     Ok(stored)

@@ -30,6 +30,9 @@ pub use distribution::{Distribution, DISTRIBUTION_EXTENSION_ID};
 pub use id::{IdError, StixId};
 pub use object::{ObjectError, StixObject};
 pub use schema::{SchemaSet, SchemaViolation};
-pub use seal::{seal, verify_seal, GroupDefinition, Seal, SealError, SEAL_EXTENSION_ID};
+pub use seal::{
+    seal, verify_seal, verify_seal_with, GroupDefinition, KeyCache, Seal, SealError,
+    SEAL_EXTENSION_ID,
+};
 pub use timestamp::{Timestamp, TimestampError};
 pub use tlp::Tlp;

@@ -93,7 +93,9 @@ impl Store {
                     let name = GroupName::parse(&a).map_err(|e| corrupt(what(), e))?;
                     groups.insert(name, (team, Vec::new()));
                 }
-                "member" => members.push((GroupName::parse(&a).map_err(|e| corrupt(what(), e))?, team)),
+                "member" => {
+                    members.push((GroupName::parse(&a).map_err(|e| corrupt(what(), e))?, team))
+                }
                 _ => clients.push((TeamId::parse(&a).map_err(|e| corrupt(what(), e))?, team)),
             }
         }

@@ -26,8 +26,8 @@ use vigia_policy::{
 };
 use vigia_sign::{NodeKey, PublicKey};
 use vigia_stix::{
-    seal, split_objects, verify_seal, GroupDefinition, SchemaSet, Seal, StixObject, Tlp,
-    DISTRIBUTION_EXTENSION_ID, SEAL_EXTENSION_ID,
+    seal, split_objects, verify_seal_with, GroupDefinition, KeyCache, SchemaSet, Seal, StixObject,
+    Tlp, DISTRIBUTION_EXTENSION_ID, SEAL_EXTENSION_ID,
 };
 
 use crate::db::Store;
@@ -346,6 +346,28 @@ pub async fn ingest_from_peer(
     from: &TeamId,
     body: String,
 ) -> Result<IngestReport, IngestError> {
+    let checked = check_from_peer(store, ctx, from, body).await?;
+    store_checked(store, checked).await
+}
+
+/// A peer's delivery checked and ready to store: [`ingest_from_peer`] in
+/// two steps, so that a pull can check one page while it stores the last.
+pub struct CheckedDelivery {
+    accepted: Vec<(usize, Accepted)>,
+    failures: Vec<Failure>,
+    learned: Learned,
+    repeats: Vec<Ingested>,
+}
+
+/// The first step of [`ingest_from_peer`]: repeats answered from the
+/// index, every new object verified and its audience and relays decided.
+/// Stores nothing but the "held by the peer" marks of repeats.
+pub async fn check_from_peer(
+    store: &Store,
+    ctx: &IngestContext,
+    from: &TeamId,
+    body: String,
+) -> Result<CheckedDelivery, IngestError> {
     let Some(fed) = &ctx.federation else {
         return Err(IngestError::Worker(
             "this node does not federate".to_owned(),
@@ -353,7 +375,7 @@ pub async fn ingest_from_peer(
     };
     // Peers deliver the same object along several paths: answer repeats
     // from the index, before any validation.
-    let (fresh, mut repeats) = split_repeats(store, &body).await?;
+    let (fresh, repeats) = split_repeats(store, &body).await?;
     let covered = covered_in(&body, fresh.len() + repeats.len())?;
     // The sender holds what it sent: nothing queued for it needs to go.
     if !repeats.is_empty() {
@@ -364,9 +386,12 @@ pub async fn ingest_from_peer(
         store.held_by_peer(from, &held).await?;
     }
     if fresh.is_empty() {
-        let mut report = IngestReport::default();
-        report.duplicates.append(&mut repeats);
-        return Ok(report);
+        return Ok(CheckedDelivery {
+            accepted: Vec::new(),
+            failures: Vec::new(),
+            learned: Learned::default(),
+            repeats,
+        });
     }
     let plan = Plan::load(store, fed)
         .await?
@@ -375,7 +400,7 @@ pub async fn ingest_from_peer(
     let from = from.clone();
     let ctx_owned = ctx.clone();
     let small = fresh.iter().map(|(_, raw)| raw.len()).sum::<usize>() <= INLINE_BYTES;
-    let (accepted, mut failures, learned) = off_the_workers(small, move || {
+    let (accepted, failures, learned) = off_the_workers(small, move || {
         let (checked, mut failures) = verify_all(&fresh, &ctx_owned);
         let mut learned = Learned::default();
         let mut accepted = Vec::with_capacity(checked.len());
@@ -392,7 +417,26 @@ pub async fn ingest_from_peer(
         (accepted, failures, learned)
     })
     .await?;
+    Ok(CheckedDelivery {
+        accepted,
+        failures,
+        learned,
+        repeats,
+    })
+}
 
+/// The second step of [`ingest_from_peer`]: remembers the node keys and
+/// groups the delivery taught this node, and stores its accepted objects.
+pub async fn store_checked(
+    store: &Store,
+    checked: CheckedDelivery,
+) -> Result<IngestReport, IngestError> {
+    let CheckedDelivery {
+        mut accepted,
+        mut failures,
+        learned,
+        mut repeats,
+    } = checked;
     for (team, key) in &learned.keys {
         if let (Ok(team_id), Ok(public)) = (TeamId::parse(team), PublicKey::parse_base64(key)) {
             store
@@ -400,7 +444,6 @@ pub async fn ingest_from_peer(
                 .await?;
         }
     }
-    let mut accepted = accepted;
     for def in &learned.groups {
         if let Err(reason) = remember_group(store, def).await? {
             // The group clashes with one this node knows: refuse its objects.
@@ -483,10 +526,11 @@ fn verify_all(fresh: &[(usize, String)], ctx: &IngestContext) -> (Vec<Verified>,
         .clamp(1, 8);
     // A relay round brings a few objects: threads would cost more than they save.
     if workers == 1 || fresh.len() < PARALLEL_VERIFY_FROM {
+        let mut keys = KeyCache::default();
         return sort_verified(
             fresh
                 .iter()
-                .map(|(index, raw)| verify_one(*index, raw, ctx)),
+                .map(|(index, raw)| verify_one(*index, raw, ctx, &mut keys)),
         );
     }
     let chunk = fresh.len().div_ceil(workers).max(1);
@@ -495,8 +539,9 @@ fn verify_all(fresh: &[(usize, String)], ctx: &IngestContext) -> (Vec<Verified>,
             .chunks(chunk)
             .map(|part| {
                 scope.spawn(move || {
+                    let mut keys = KeyCache::default();
                     part.iter()
-                        .map(|(index, raw)| verify_one(*index, raw, ctx))
+                        .map(|(index, raw)| verify_one(*index, raw, ctx, &mut keys))
                         .collect::<Vec<_>>()
                 })
             })
@@ -523,7 +568,12 @@ fn sort_verified(
     (checked, failures)
 }
 
-fn verify_one(index: usize, raw: &str, ctx: &IngestContext) -> Result<Verified, Failure> {
+fn verify_one(
+    index: usize,
+    raw: &str,
+    ctx: &IngestContext,
+    keys: &mut KeyCache,
+) -> Result<Verified, Failure> {
     let limit = vigia_stix::object::MAX_OBJECT_BYTES;
     if raw.len() > limit {
         let reason = format!("object is {} bytes; the limit is {limit}", raw.len());
@@ -538,7 +588,7 @@ fn verify_one(index: usize, raw: &str, ctx: &IngestContext) -> Result<Verified, 
         reason: e.reason,
     })?;
     let id = object.id().to_string();
-    let (seal, _) = verify_seal(&value).map_err(|e| {
+    let (seal, _) = verify_seal_with(&value, keys).map_err(|e| {
         failure(
             index,
             Some(&id),
