@@ -24,8 +24,8 @@ use vigia_policy::{may_send, Community, OutboundPolicy, TeamId};
 use vigia_sign::NodeKey;
 use vigia_stix::Timestamp;
 use vigia_store::ingest::{
-    check_from_peer, effective_outbound, store_checked, CheckedDelivery, IngestContext,
-    IngestReport,
+    check_from_peer, outbound_with, store_checked, CheckedDelivery, IngestContext, IngestReport,
+    OUTBOUND_POLICY_SETTING,
 };
 use vigia_store::{AuditEvent, DeliveryOutcome, DueBatch, NewPeer, PeerRecord, Queued, Store};
 use vigia_taxii::{Filter, VersionMatch};
@@ -213,9 +213,16 @@ struct Rules {
 
 impl Rules {
     async fn load(fed: &Federation) -> Result<Self, vigia_store::StoreError> {
+        let snapshot = fed
+            .store
+            .federation_snapshot(Some(OUTBOUND_POLICY_SETTING))
+            .await?;
         Ok(Self {
-            outbound: effective_outbound(&fed.store, &fed.ingest.configured_outbound()).await?,
-            community: fed.store.community().await?,
+            outbound: outbound_with(
+                &fed.ingest.configured_outbound(),
+                snapshot.setting.as_deref(),
+            )?,
+            community: snapshot.community,
         })
     }
 }

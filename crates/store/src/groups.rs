@@ -11,6 +11,22 @@ use crate::sql::{col, corrupt, Stmt};
 /// A sharing group: its name, owner and members (ordered by team id).
 pub type SharingGroupRow = (GroupName, TeamId, Vec<TeamId>);
 
+/// The configuration the rules of travel read, as of one moment.
+#[derive(Default)]
+pub struct FederationSnapshot {
+    /// Every sharing group, ordered by name.
+    pub groups: Vec<SharingGroupRow>,
+    pub community: Community,
+    /// Signed definitions of groups learned from other nodes, by name.
+    pub foreign_groups: BTreeMap<String, String>,
+    /// Team ids of the peers, ordered.
+    pub peers: Vec<TeamId>,
+    /// Trusted node keys (base64) by team id.
+    pub node_keys: BTreeMap<String, String>,
+    /// The value of the setting asked for, if stored.
+    pub setting: Option<String>,
+}
+
 impl Store {
     /// Creates or replaces a sharing group's membership.
     #[tracing::instrument(skip_all, fields(group = %name))]
@@ -64,39 +80,65 @@ impl Store {
     }
 
     /// Every group (as [`Store::list_sharing_groups`]) and the community
-    /// (as [`Store::community`]), from one consistent read: the access
-    /// rule is consulted on every delivery, so this is one statement.
-    #[tracing::instrument(skip_all)]
+    /// (as [`Store::community`]), from one consistent read.
     pub async fn groups_and_community(
         &self,
     ) -> Result<(Vec<SharingGroupRow>, Community), StoreError> {
+        let snapshot = self.federation_snapshot(None).await?;
+        Ok((snapshot.groups, snapshot.community))
+    }
+
+    /// What every delivery consults, in one statement: the access rule is
+    /// applied on each push and pull, and these small tables were read
+    /// table by table each time.
+    #[tracing::instrument(skip_all)]
+    pub async fn federation_snapshot(
+        &self,
+        setting: Option<&str>,
+    ) -> Result<FederationSnapshot, StoreError> {
         let rows = sqlx::query(
-            "SELECT 'group' AS kind, name AS a, owner AS b FROM sharing_groups \
-             UNION ALL SELECT 'member', name, team FROM sharing_group_members \
-             UNION ALL SELECT 'client', id, client_of FROM teams WHERE client_of IS NOT NULL \
+            "SELECT 'group' AS kind, name AS a, owner AS b, definition AS c FROM sharing_groups \
+             UNION ALL SELECT 'member', name, team, NULL FROM sharing_group_members \
+             UNION ALL SELECT 'client', id, client_of, NULL FROM teams WHERE client_of IS NOT NULL \
+             UNION ALL SELECT 'peer', team_id, NULL, NULL FROM peers \
+             UNION ALL SELECT 'key', team_id, public_key, NULL FROM node_keys \
+             UNION ALL SELECT 'setting', name, value, NULL FROM settings WHERE name = $1 \
              ORDER BY 1, 2, 3",
         )
+        .bind(setting.unwrap_or(""))
         .fetch_all(&self.pool)
         .await?;
+        let mut snapshot = FederationSnapshot::default();
         let mut groups: BTreeMap<GroupName, (TeamId, Vec<TeamId>)> = BTreeMap::new();
         let mut members: Vec<(GroupName, TeamId)> = Vec::new();
         let mut clients: Vec<(TeamId, TeamId)> = Vec::new();
         for row in &rows {
-            let what = || "sharing group, member or client row".to_owned();
+            let what = || "federation configuration row".to_owned();
             let kind: String = col(row, "kind", &what)?;
             let a: String = col(row, "a", &what)?;
-            let b: String = col(row, "b", &what)?;
-            let what = || format!("{a} / {b}");
-            let team = TeamId::parse(&b).map_err(|e| corrupt(what(), e))?;
+            let b: Option<String> = col(row, "b", &what)?;
+            let what = || format!("{kind} {a}");
+            let team =
+                || TeamId::parse(b.as_deref().unwrap_or_default()).map_err(|e| corrupt(what(), e));
+            let group = || GroupName::parse(&a).map_err(|e| corrupt(what(), e));
             match kind.as_str() {
                 "group" => {
-                    let name = GroupName::parse(&a).map_err(|e| corrupt(what(), e))?;
-                    groups.insert(name, (team, Vec::new()));
+                    if let Some(definition) = col::<Option<String>>(row, "c", &what)? {
+                        snapshot.foreign_groups.insert(a.clone(), definition);
+                    }
+                    groups.insert(group()?, (team()?, Vec::new()));
                 }
-                "member" => {
-                    members.push((GroupName::parse(&a).map_err(|e| corrupt(what(), e))?, team))
+                "member" => members.push((group()?, team()?)),
+                "client" => {
+                    clients.push((TeamId::parse(&a).map_err(|e| corrupt(what(), e))?, team()?))
                 }
-                _ => clients.push((TeamId::parse(&a).map_err(|e| corrupt(what(), e))?, team)),
+                "peer" => snapshot
+                    .peers
+                    .push(TeamId::parse(&a).map_err(|e| corrupt(what(), e))?),
+                "key" => {
+                    snapshot.node_keys.insert(a, b.unwrap_or_default());
+                }
+                _ => snapshot.setting = b,
             }
         }
         for (name, team) in members {
@@ -104,17 +146,17 @@ impl Store {
                 list.push(team);
             }
         }
-        let groups: Vec<SharingGroupRow> = groups
+        snapshot.groups = groups
             .into_iter()
             .map(|(name, (owner, members))| (name, owner, members))
             .collect();
-        let mut community = Community::new();
-        for (name, _, members) in &groups {
-            community = community.with_group(name.clone(), members.iter().cloned());
+        for (name, _, members) in &snapshot.groups {
+            snapshot.community = std::mem::take(&mut snapshot.community)
+                .with_group(name.clone(), members.iter().cloned());
         }
         for (client, of) in clients {
-            community = community.with_client(client, of);
+            snapshot.community = std::mem::take(&mut snapshot.community).with_client(client, of);
         }
-        Ok((groups, community))
+        Ok(snapshot)
     }
 }

@@ -146,33 +146,29 @@ struct Plan {
 
 impl Plan {
     async fn load(store: &Store, fed: &FederationContext) -> Result<Self, StoreError> {
-        let peers = store
-            .peer_links()
-            .await?
-            .into_iter()
-            .map(|p| p.team_id)
-            .collect();
+        let snapshot = store
+            .federation_snapshot(Some(OUTBOUND_POLICY_SETTING))
+            .await?;
         let mut local_groups = BTreeMap::new();
-        let foreign = store.foreign_group_definitions().await?;
-        let (groups, community) = store.groups_and_community().await?;
-        for (name, owner, members) in groups {
-            if !foreign.contains_key(name.as_str()) {
+        for (name, owner, members) in snapshot.groups {
+            if !snapshot.foreign_groups.contains_key(name.as_str()) {
                 local_groups.insert(name, (owner, members));
             }
         }
-        let foreign_groups = foreign
+        let foreign_groups = snapshot
+            .foreign_groups
             .into_iter()
             .filter_map(|(name, def)| Some((name, serde_json::from_str(&def).ok()?)))
             .collect();
         Ok(Self {
             here: fed.here.clone(),
             node_key: fed.node_key.clone(),
-            peers,
-            community,
-            outbound: effective_outbound(store, &fed.configured_outbound).await?,
+            peers: snapshot.peers,
+            community: snapshot.community,
+            outbound: outbound_with(&fed.configured_outbound, snapshot.setting.as_deref())?,
             local_groups,
             foreign_groups,
-            node_keys: store.node_keys().await?,
+            node_keys: snapshot.node_keys,
             directory_origins: BTreeMap::new(),
             has_directory: false,
         })
@@ -271,8 +267,20 @@ pub async fn effective_outbound(
     store: &Store,
     configured: &OutboundPolicy,
 ) -> Result<OutboundPolicy, StoreError> {
-    let stored = match store.setting(OUTBOUND_POLICY_SETTING).await? {
-        Some(text) => serde_json::from_str::<OutboundPolicy>(&text)
+    outbound_with(
+        configured,
+        store.setting(OUTBOUND_POLICY_SETTING).await?.as_deref(),
+    )
+}
+
+/// The configured outbound policy narrowed by the stored one (the text of
+/// the [`OUTBOUND_POLICY_SETTING`], if any).
+pub fn outbound_with(
+    configured: &OutboundPolicy,
+    stored: Option<&str>,
+) -> Result<OutboundPolicy, StoreError> {
+    let stored = match stored {
+        Some(text) => serde_json::from_str::<OutboundPolicy>(text)
             .map_err(|e| crate::sql::corrupt("outbound policy setting", e))?,
         None => OutboundPolicy::default(),
     };

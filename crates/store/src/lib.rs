@@ -45,7 +45,7 @@ pub use db::{Backend, Store};
 pub use directory::{CampaignRecord, MemberStateRecord};
 pub use error::StoreError;
 pub use federation::{Delivery, DeliveryOutcome, DueBatch, KeyTrust, NewPeer, PeerRecord, Queued};
-pub use groups::SharingGroupRow;
+pub use groups::{FederationSnapshot, SharingGroupRow};
 pub use objects::{
     InsertOutcome, NewObject, ObjectQuery, StoredObject, VersionFilter, MAX_SEARCH_QUERY_CHARS,
 };

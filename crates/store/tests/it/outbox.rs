@@ -1,11 +1,82 @@
-//! The federation outbox: what is due for each peer, with the relay hint
-//! queued beside each object.
+//! The federation outbox (what is due for each peer, with the relay hint
+//! queued beside each object) and the configuration each delivery reads.
 
-use vigia_store::{DeliveryOutcome, NewObject};
+use vigia_policy::{GroupName, Tlp, Viewer};
+use vigia_store::{DeliveryOutcome, NewObject, NewPeer};
 
-use crate::support::{indicator, on_both_backends, team, Item, TestDb, TEAM_B, TEAM_C};
+use crate::support::{indicator, on_both_backends, team, Item, TestDb, TEAM_A, TEAM_B, TEAM_C};
 
-on_both_backends!(due_deliveries_come_per_peer_in_order_with_their_covered_sets);
+on_both_backends!(
+    due_deliveries_come_per_peer_in_order_with_their_covered_sets,
+    federation_snapshot_reads_every_table_at_once,
+);
+
+async fn federation_snapshot_reads_every_table_at_once(db: &TestDb) {
+    let s = &db.store;
+    let empty = s
+        .federation_snapshot(Some("outbound_policy"))
+        .await
+        .unwrap();
+    assert!(empty.peers.is_empty() && empty.groups.is_empty() && empty.setting.is_none());
+
+    s.add_peer(&NewPeer {
+        team_id: team(TEAM_B),
+        name: "BR".into(),
+        url: "https://br.example".into(),
+        fingerprint: "SHA256:b".into(),
+        public_key: "a2V5LWI".into(),
+        node_id: "node-br".into(),
+        country: "BR".into(),
+    })
+    .await
+    .unwrap();
+    let local = GroupName::parse("caribbean").unwrap();
+    let foreign = GroupName::parse("mercosur").unwrap();
+    s.put_sharing_group(&local, &team(TEAM_A), &[team(TEAM_B), team(TEAM_A)])
+        .await
+        .unwrap();
+    s.put_foreign_group(&foreign, &team(TEAM_B), &[team(TEAM_C)], "{\"signed\":1}")
+        .await
+        .unwrap();
+    s.put_setting("outbound_policy", "{}").await.unwrap();
+    s.put_setting("other", "x").await.unwrap();
+
+    let snap = s
+        .federation_snapshot(Some("outbound_policy"))
+        .await
+        .unwrap();
+    assert_eq!(snap.peers, vec![team(TEAM_B)]);
+    assert_eq!(
+        snap.node_keys.get(TEAM_B).map(String::as_str),
+        Some("a2V5LWI")
+    );
+    assert_eq!(
+        snap.setting.as_deref(),
+        Some("{}"),
+        "only the setting asked for"
+    );
+    assert_eq!(
+        snap.groups,
+        vec![
+            (
+                local.clone(),
+                team(TEAM_A),
+                vec![team(TEAM_A), team(TEAM_B)]
+            ),
+            (foreign.clone(), team(TEAM_B), vec![team(TEAM_C)]),
+        ]
+    );
+    assert_eq!(
+        snap.foreign_groups.keys().collect::<Vec<_>>(),
+        vec!["mercosur"]
+    );
+    let c = Viewer::Peer { team: team(TEAM_C) };
+    let mut audience = vigia_policy::Audience::new(Tlp::Green, Some(team(TEAM_B)));
+    audience.sharing_groups.insert(foreign);
+    assert!(vigia_policy::may_view(&c, &audience, &snap.community));
+    assert_eq!(s.community().await.unwrap(), snap.community);
+    assert!(s.federation_snapshot(None).await.unwrap().setting.is_none());
+}
 
 async fn due_deliveries_come_per_peer_in_order_with_their_covered_sets(db: &TestDb) {
     let s = &db.store;
