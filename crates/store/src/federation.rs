@@ -647,20 +647,6 @@ impl Store {
             .await?;
         Ok(())
     }
-
-    /// The signed definitions kept for groups other nodes defined.
-    pub async fn foreign_group_definitions(&self) -> Result<BTreeMap<String, String>, StoreError> {
-        let rows =
-            sqlx::query("SELECT name, definition FROM sharing_groups WHERE definition IS NOT NULL")
-                .fetch_all(&self.pool)
-                .await?;
-        rows.iter()
-            .map(|r| {
-                let what = || "sharing group definition".to_owned();
-                Ok((col(r, "name", &what)?, col(r, "definition", &what)?))
-            })
-            .collect()
-    }
 }
 
 impl Store {

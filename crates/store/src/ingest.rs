@@ -220,7 +220,7 @@ impl Plan {
         audience: &Audience,
         except: Option<&TeamId>,
         covered: &BTreeSet<TeamId>,
-    ) -> Vec<String> {
+    ) -> Vec<TeamId> {
         self.peers
             .iter()
             .filter(|p| Some(*p) != except && !covered.contains(*p))
@@ -234,7 +234,7 @@ impl Plan {
                     &self.outbound,
                 )
             })
-            .map(|p| p.as_str().to_owned())
+            .cloned()
             .collect()
     }
 
@@ -767,6 +767,7 @@ fn accept_local(
         deliver_to = plan.deliveries(&object, &audience, None, &BTreeSet::new());
     }
     let covered = plan.and_then(|p| announced(&p.here, &audience, &BTreeSet::new(), &deliver_to));
+    let deliver_to = team_strings(deliver_to);
     Ok(Accepted {
         keys: keys_for(ctx, &object, &audience),
         object,
@@ -836,6 +837,7 @@ fn accept_from_peer(
     }
     let deliver_to = plan.deliveries(&object, &audience, Some(from), covered);
     let covered = announced(&plan.here, &audience, covered, &deliver_to);
+    let deliver_to = team_strings(deliver_to);
     Ok(Accepted {
         keys: keys_for(ctx, &object, &audience),
         object,
@@ -845,21 +847,21 @@ fn accept_from_peer(
     })
 }
 
+fn team_strings(teams: Vec<TeamId>) -> Vec<String> {
+    teams.iter().map(|t| t.as_str().to_owned()).collect()
+}
+
 /// What a node announces with an object it queued for `deliver_to`.
 fn announced(
     here: &TeamId,
     audience: &Audience,
     covered: &BTreeSet<TeamId>,
-    deliver_to: &[String],
+    deliver_to: &[TeamId],
 ) -> Option<String> {
     if deliver_to.is_empty() {
         return None;
     }
-    let queued: Vec<TeamId> = deliver_to
-        .iter()
-        .filter_map(|t| TeamId::parse(t).ok())
-        .collect();
-    let set = covered_after(here, audience.tlp, covered, &queued);
+    let set = covered_after(here, audience.tlp, covered, deliver_to);
     if set.is_empty() {
         return None;
     }
