@@ -20,6 +20,17 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) pool: AnyPool,
+    /// Where write transactions run. On a SQLite file, one connection of
+    /// its own with a large page cache: SQLite drops a connection's cache
+    /// whenever another connection has written, so writes spread over the
+    /// pool would each start cold and re-read every index page they touch.
+    /// Elsewhere, the pool itself.
+    pub(crate) writer: AnyPool,
+    /// Wakes the background checkpointer after a bulk write (SQLite file
+    /// only): copying the WAL back into the database then happens on a
+    /// connection of its own, beside the writer rather than inside one of
+    /// its commits.
+    pub(crate) checkpoints: Option<Arc<Checkpointer>>,
     pub(crate) backend: Backend,
     /// Objects this process has inserted, to refresh planner statistics
     /// as a table grows from empty.
@@ -83,9 +94,9 @@ impl Store {
                 "expected a sqlite:// or postgres:// URL".into(),
             ))
         })?;
-        let pool = match backend {
-            Backend::Sqlite => sqlite_pool(url).await,
-            Backend::Postgres => postgres_pool(url).await,
+        let (pool, writer, checkpoints) = match backend {
+            Backend::Sqlite => sqlite_pools(url).await,
+            Backend::Postgres => postgres_pool(url).await.map(|p| (p.clone(), p, None)),
         }
         .map_err(connect_error)?;
         let migrator = match backend {
@@ -96,6 +107,8 @@ impl Store {
         tracing::debug!(?backend, "store connected");
         Ok(Self {
             pool,
+            writer,
+            checkpoints,
             backend,
             inserted: Arc::default(),
             correlation_cap: Arc::new(AtomicU32::new(crate::correlation::DEFAULT_CORRELATION_CAP)),
@@ -116,6 +129,10 @@ impl Store {
 
     /// Waits for in-flight queries and closes connections.
     pub async fn close(&self) {
+        if let Some(c) = &self.checkpoints {
+            c.pool.close().await;
+        }
+        self.writer.close().await;
         self.pool.close().await
     }
 
@@ -144,8 +161,8 @@ impl Store {
     /// could not upgrade to a writer once another writer has committed.
     pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.writer.begin().await?,
         })
     }
 }
@@ -162,7 +179,67 @@ fn passes_threshold(before: u64, after: u64) -> bool {
     false
 }
 
-async fn sqlite_pool(url: &str) -> Result<AnyPool, sqlx::Error> {
+type Pools = (AnyPool, AnyPool, Option<Arc<Checkpointer>>);
+
+/// The readers' pool, the writer's and the checkpointer (one pool and no
+/// checkpointer for `:memory:`, where each connection would be a database
+/// of its own).
+async fn sqlite_pools(url: &str) -> Result<Pools, sqlx::Error> {
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    let readers = sqlite_pool(url, SQLITE_POOL_SIZE, "").await?;
+    if in_memory {
+        return Ok((readers.clone(), readers, None));
+    }
+    let writer = sqlite_pool(url, 1, SQLITE_WRITER_PRAGMAS).await?;
+    let checkpointer = Checkpointer::start(sqlite_pool(url, 1, "").await?);
+    Ok((readers, writer, Some(checkpointer)))
+}
+
+/// Runs passive checkpoints on a connection of its own when woken. A
+/// passive checkpoint never blocks the writer; the writer's own automatic
+/// checkpoint (`wal_autocheckpoint`) stays as the fallback should this one
+/// fall behind, and then finds most of the WAL already copied. The task
+/// ends when the last handle on the store is dropped or closed.
+pub(crate) struct Checkpointer {
+    pool: AnyPool,
+    wake: tokio::sync::mpsc::Sender<()>,
+}
+
+impl std::fmt::Debug for Checkpointer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checkpointer").finish_non_exhaustive()
+    }
+}
+
+impl Checkpointer {
+    fn start(pool: AnyPool) -> Arc<Self> {
+        // One pending wake is enough: a checkpoint copies all there is.
+        let (wake, mut woken) = tokio::sync::mpsc::channel(1);
+        let conn = pool.clone();
+        tokio::spawn(async move {
+            while woken.recv().await.is_some() {
+                if conn.is_closed() {
+                    break;
+                }
+                if let Err(e) = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
+                    tracing::warn!(error = %e, "background WAL checkpoint failed");
+                }
+            }
+            conn.close().await;
+        });
+        Arc::new(Self { pool, wake })
+    }
+
+    pub(crate) fn wake(&self) {
+        let _ = self.wake.try_send(());
+    }
+}
+
+/// The writer's page cache (negative: KiB). Filled only as pages are
+/// touched, so an idle node does not pay for it.
+const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA cache_size = -131072;";
+
+async fn sqlite_pool(url: &str, size: u32, extra: &'static str) -> Result<AnyPool, sqlx::Error> {
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
     let url = if in_memory || url.contains("mode=") {
         url.to_owned()
@@ -170,9 +247,12 @@ async fn sqlite_pool(url: &str) -> Result<AnyPool, sqlx::Error> {
         let sep = if url.contains('?') { '&' } else { '?' };
         format!("{url}{sep}mode=rwc")
     };
-    let mut options = AnyPoolOptions::new().after_connect(|conn: &mut AnyConnection, _| {
+    let mut options = AnyPoolOptions::new().after_connect(move |conn: &mut AnyConnection, _| {
         Box::pin(async move {
             conn.execute(SQLITE_PRAGMAS).await?;
+            if !extra.is_empty() {
+                conn.execute(extra).await?;
+            }
             Ok(())
         })
     });
@@ -185,7 +265,7 @@ async fn sqlite_pool(url: &str) -> Result<AnyPool, sqlx::Error> {
             .max_lifetime(None)
     } else {
         options
-            .max_connections(SQLITE_POOL_SIZE)
+            .max_connections(size)
             .acquire_timeout(Duration::from_secs(30))
     };
     options.connect(&url).await

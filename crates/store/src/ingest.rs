@@ -685,18 +685,61 @@ type Sorted = (Vec<(usize, Accepted)>, Vec<Failure>);
 
 fn validate_all(
     body: &str,
-    mut accept: impl FnMut(usize, &str) -> Result<Accepted, Failure>,
+    accept: impl Fn(usize, &str) -> Result<Accepted, Failure> + Sync,
 ) -> Result<Sorted, IngestError> {
     let raws = split_objects(body)?;
-    let mut accepted = Vec::with_capacity(raws.len());
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let results: Vec<Result<(usize, Accepted), Failure>> =
+        if workers == 1 || raws.len() < PARALLEL_VALIDATE_FROM {
+            validate_part(0, &raws, &accept)
+        } else {
+            // Schema validation is most of the cost of a submission, and
+            // each object's is independent of the others'.
+            let chunk = raws.len().div_ceil(workers);
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = raws
+                    .chunks(chunk)
+                    .enumerate()
+                    .map(|(n, part)| {
+                        let accept = &accept;
+                        scope.spawn(move || validate_part(n * chunk, part, accept))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join())
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .map_err(|_| IngestError::Worker("a validation thread panicked".to_owned()))?
+            .into_iter()
+            .flatten()
+            .collect()
+        };
+    let mut accepted = Vec::with_capacity(results.len());
     let mut failures = Vec::new();
-    for (index, raw) in raws.into_iter().enumerate() {
-        match accept(index, raw) {
-            Ok(a) => accepted.push((index, a)),
+    for r in results {
+        match r {
+            Ok(a) => accepted.push(a),
             Err(f) => failures.push(f),
         }
     }
     Ok((accepted, failures))
+}
+
+/// Submissions of fewer objects are validated on one thread.
+const PARALLEL_VALIDATE_FROM: usize = 64;
+
+fn validate_part(
+    first: usize,
+    raws: &[&str],
+    accept: &(impl Fn(usize, &str) -> Result<Accepted, Failure> + Sync),
+) -> Vec<Result<(usize, Accepted), Failure>> {
+    raws.iter()
+        .enumerate()
+        .map(|(k, raw)| accept(first + k, raw).map(|a| (first + k, a)))
+        .collect()
 }
 
 fn failure(index: usize, id: Option<&str>, path: &str, reason: impl Into<String>) -> Failure {

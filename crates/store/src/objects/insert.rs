@@ -107,6 +107,9 @@ pub(super) async fn insert_objects(
         write_fresh(&mut tx, backend, &rows, &fresh, &existing, first, cap).await?;
     }
     tx.commit().await?;
+    if let Some(c) = &store.checkpoints {
+        c.wake();
+    }
     store.note_inserted(fresh.len() as u64).await;
     outcomes(&fates, first)
 }
