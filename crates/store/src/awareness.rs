@@ -42,7 +42,7 @@ impl Store {
         .bind(&p.markdown)
         .bind(p.updated_at)
         .bind(&p.updated_by)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -52,7 +52,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM awareness_pages WHERE slug = $1 AND lang = $2")
             .bind(slug)
             .bind(lang)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected() == 1)
     }

@@ -163,7 +163,7 @@ impl Store {
     pub async fn remove_member_state(&self, iso2: &str) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM member_states WHERE iso2 = $1")
             .bind(iso2)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -184,7 +184,7 @@ impl Store {
         .bind(notification)
         .bind(now)
         .bind(iso2)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -204,7 +204,7 @@ impl Store {
         .bind(on)
         .bind(now)
         .bind(iso2)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -238,7 +238,7 @@ impl Store {
         .bind(version)
         .bind(body)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -269,7 +269,7 @@ impl Store {
         .bind(c.created_by.as_str())
         .bind(c.created_at)
         .bind(c.closed_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -324,7 +324,7 @@ impl Store {
         )
         .bind(now)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() > 0)
     }

@@ -293,7 +293,7 @@ impl Store {
             .bind(team.as_str())
             .bind(error.chars().take(500).collect::<String>()),
         };
-        query.execute(&self.pool).await?;
+        query.execute(&self.writer).await?;
         Ok(())
     }
 
@@ -309,7 +309,7 @@ impl Store {
         .bind(cursor)
         .bind(now().unix_micros())
         .bind(team.as_str())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -345,7 +345,7 @@ impl Store {
         .bind(fingerprint)
         .bind(source)
         .bind(now().unix_micros())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected();
         if inserted == 1 {
@@ -375,7 +375,7 @@ impl Store {
         .bind(fingerprint)
         .bind(nonce)
         .bind(expires_at.unix_micros())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected();
         Ok(inserted == 1)
@@ -386,7 +386,7 @@ impl Store {
         Ok(
             sqlx::query("DELETE FROM request_nonces WHERE expires_at < $1")
                 .bind(now().unix_micros())
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?
                 .rows_affected(),
         )
@@ -493,7 +493,7 @@ impl Store {
                 .sql(" AND date_added IN (")
                 .bind_list(chunk.iter().map(|t| t.unix_micros()))
                 .sql(")");
-            done += stmt.query()?.execute(&self.pool).await?.rows_affected();
+            done += stmt.query()?.execute(&self.writer).await?.rows_affected();
         }
         Ok(done)
     }
@@ -512,7 +512,7 @@ impl Store {
         .bind(now().unix_micros())
         .bind(peer.as_str())
         .bind(up_to.unix_micros())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected())
     }
@@ -589,7 +589,7 @@ impl Store {
         )
         .bind(name)
         .bind(value)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -603,7 +603,7 @@ impl Store {
         )
         .bind(name)
         .bind(value)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         self.setting(name)
             .await?
@@ -643,7 +643,7 @@ impl Store {
         sqlx::query("UPDATE sharing_groups SET definition = $1 WHERE name = $2")
             .bind(definition)
             .bind(name.as_str())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

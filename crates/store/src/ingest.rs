@@ -680,18 +680,17 @@ async fn store_accepted(
     Ok(report)
 }
 
-/// Accepted objects with their positions in the submission, and refusals.
-type Sorted = (Vec<(usize, Accepted)>, Vec<Failure>);
-
-fn validate_all(
+/// Runs `accept` on every object of `body`: its accepted objects with
+/// their positions in the submission, in order, and its refusals.
+fn validate_all<T: Send>(
     body: &str,
-    accept: impl Fn(usize, &str) -> Result<Accepted, Failure> + Sync,
-) -> Result<Sorted, IngestError> {
+    accept: impl Fn(usize, &str) -> Result<T, Failure> + Sync,
+) -> Result<(Vec<(usize, T)>, Vec<Failure>), IngestError> {
     let raws = split_objects(body)?;
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 8);
-    let results: Vec<Result<(usize, Accepted), Failure>> =
+    let results: Vec<Result<(usize, T), Failure>> =
         if workers == 1 || raws.len() < PARALLEL_VALIDATE_FROM {
             validate_part(0, &raws, &accept)
         } else {
@@ -731,11 +730,11 @@ fn validate_all(
 /// Submissions of fewer objects are validated on one thread.
 const PARALLEL_VALIDATE_FROM: usize = 64;
 
-fn validate_part(
+fn validate_part<T>(
     first: usize,
     raws: &[&str],
-    accept: &(impl Fn(usize, &str) -> Result<Accepted, Failure> + Sync),
-) -> Vec<Result<(usize, Accepted), Failure>> {
+    accept: &(impl Fn(usize, &str) -> Result<T, Failure> + Sync),
+) -> Vec<Result<(usize, T), Failure>> {
     raws.iter()
         .enumerate()
         .map(|(k, raw)| accept(first + k, raw).map(|a| (first + k, a)))
@@ -950,6 +949,45 @@ fn trust_key(plan: &Plan, learned: &mut Learned, node: &TeamId, key: &str) -> Re
                 .keys
                 .insert(node.as_str().to_owned(), key.to_owned());
             Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bundle(n: usize) -> String {
+        let objects: Vec<String> = (0..n)
+            .map(|i| format!(r#"{{"type":"x-test","id":"x-test--{i}"}}"#))
+            .collect();
+        format!(
+            r#"{{"type":"bundle","id":"bundle--1","objects":[{}]}}"#,
+            objects.join(",")
+        )
+    }
+
+    /// Accepts each object's id, refusing every seventh.
+    fn check(index: usize, raw: &str) -> Result<String, Failure> {
+        if index % 7 == 3 {
+            return Err(failure(index, None, "/", "refused"));
+        }
+        let v: Value =
+            serde_json::from_str(raw).map_err(|e| failure(index, None, "", e.to_string()))?;
+        Ok(v["id"].as_str().unwrap_or_default().to_owned())
+    }
+
+    #[test]
+    fn validation_on_several_threads_keeps_positions_and_order() {
+        for n in [1, PARALLEL_VALIDATE_FROM - 1, PARALLEL_VALIDATE_FROM, 1001] {
+            let (accepted, failures) = validate_all(&bundle(n), check).expect("a valid bundle");
+            assert_eq!(accepted.len() + failures.len(), n, "n = {n}");
+            for (index, id) in &accepted {
+                assert_eq!(id, &format!("x-test--{index}"));
+            }
+            assert!(accepted.windows(2).all(|w| w[0].0 < w[1].0), "in order");
+            assert!(failures.iter().all(|f| f.index % 7 == 3));
+            assert!(failures.windows(2).all(|w| w[0].index < w[1].index));
         }
     }
 }

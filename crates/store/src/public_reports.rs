@@ -145,7 +145,7 @@ impl Store {
         .bind(&t.reply)
         .bind(t.at)
         .bind(&t.by)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -166,7 +166,7 @@ impl Store {
         .bind(team)
         .bind(payload)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -215,7 +215,7 @@ impl Store {
         )
         .bind(reference_hash)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -233,7 +233,7 @@ impl Store {
         .bind(reference_hash)
         .bind(error)
         .bind(next_attempt_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

@@ -16,7 +16,7 @@ impl Store {
             .bind(id)
             .bind(now().unix_micros())
             .bind(body.to_string())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -45,7 +45,7 @@ impl Store {
         id: &vigia_stix::StixId,
         date_added: &[vigia_stix::Timestamp],
     ) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut deleted = 0;
         for d in date_added {
             let micros = d.unix_micros();

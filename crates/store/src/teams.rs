@@ -73,7 +73,7 @@ impl Store {
 
     #[tracing::instrument(skip_all, fields(team = %team.id))]
     pub async fn create_team(&self, team: &NewTeam) -> Result<TeamRecord, StoreError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.writer.acquire().await?;
         insert_team(&mut conn, team).await
     }
 

@@ -33,7 +33,7 @@ impl Store {
         .bind(token.label.as_str())
         .bind(created_at.unix_micros())
         .bind(token.expires_at.map(|t| t.unix_micros()))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(|e| {
             constraint(
@@ -108,7 +108,7 @@ impl Store {
         )
         .bind(at)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -123,7 +123,7 @@ impl Store {
         .bind(at.unix_micros())
         .bind(id)
         .bind(at.unix_micros() - LAST_USED_RESOLUTION_MICROS)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

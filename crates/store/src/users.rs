@@ -18,7 +18,7 @@ impl Store {
     /// unique per node), and `NotFound` if the team does not exist.
     #[tracing::instrument(skip_all, fields(user = %user.name))]
     pub async fn create_user(&self, user: &NewUser) -> Result<UserRecord, StoreError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.writer.acquire().await?;
         insert_user(&mut conn, user).await
     }
 
@@ -54,7 +54,7 @@ impl Store {
         let done = sqlx::query("UPDATE users SET disabled = $1 WHERE name = $2")
             .bind(flag(disabled))
             .bind(name.as_str())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -68,7 +68,7 @@ impl Store {
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE name = $2")
             .bind(password_hash)
             .bind(name.as_str())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -84,7 +84,7 @@ impl Store {
             sqlx::query("UPDATE users SET totp_secret = $1, totp_last_step = NULL WHERE name = $2")
                 .bind(sealed_secret)
                 .bind(name.as_str())
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -100,7 +100,7 @@ impl Store {
         )
         .bind(step)
         .bind(name.as_str())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -111,7 +111,7 @@ impl Store {
         let done = sqlx::query("UPDATE users SET role = $1 WHERE name = $2")
             .bind(role.as_str())
             .bind(name.as_str())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -135,7 +135,7 @@ impl Store {
         .bind(max_failures)
         .bind(lock_until.unix_micros())
         .bind(name.as_str())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         let what = || format!("user {name}");
         match row {
@@ -153,7 +153,7 @@ impl Store {
         let done =
             sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE name = $1")
                 .bind(name.as_str())
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
         Ok(done.rows_affected() > 0)
     }

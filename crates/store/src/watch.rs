@@ -515,7 +515,7 @@ impl Store {
         .bind(team)
         .bind(body)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -633,7 +633,7 @@ impl Store {
             .bind(now + lease_micros)
             .bind(n.id)
             .bind(next_at)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
             if done.rows_affected() == 1 {
                 claimed.push(Notification {
@@ -664,7 +664,7 @@ impl Store {
         .bind(sent_at)
         .bind(error)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -712,7 +712,7 @@ impl Store {
         .bind(&link.user)
         .bind(now)
         .bind(link.expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -745,7 +745,7 @@ impl Store {
         )
         .bind(now)
         .bind(token_hash)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -756,7 +756,7 @@ impl Store {
             .bind(d.started_at)
             .bind(&d.started_by)
             .bind(serde_json::to_string(&d.teams).unwrap_or_default())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -787,7 +787,7 @@ impl Store {
             .bind(&e.product_id)
             .bind(e.widen_at)
             .bind(&e.widen_to)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -818,7 +818,7 @@ impl Store {
         )
         .bind(now)
         .bind(product_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }

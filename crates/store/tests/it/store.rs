@@ -87,3 +87,28 @@ async fn bad_urls_are_connect_errors() {
         "the password is not echoed: {err}"
     );
 }
+
+/// After a bulk insert the WAL is copied back into the database file in
+/// the background: the writer's own automatic checkpoint would wait for
+/// 16,384 pages, far more than these objects fill.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_checkpoints_after_bulk_inserts_in_the_background() {
+    let db = TestDb::sqlite().await;
+    let file = db.url.trim_start_matches("sqlite://").to_owned();
+    let size = || std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+    let before = size();
+    let items: Vec<Item> = (0..2000)
+        .map(|n| Item::green(indicator(n, "2024-01-01T00:00:00.000Z")))
+        .collect();
+    db.store.insert_objects(&batch(&items)).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while size() < before + 400_000 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        size() >= before + 400_000,
+        "the database file grew from {before} to only {} bytes: no checkpoint ran",
+        size()
+    );
+    assert_eq!(db.store.count_objects().await.unwrap(), 2000);
+}
