@@ -680,12 +680,15 @@ async fn store_accepted(
     Ok(report)
 }
 
+/// What passed, with its positions in the submission, and the refusals.
+type Sorted<T> = (Vec<(usize, T)>, Vec<Failure>);
+
 /// Runs `accept` on every object of `body`: its accepted objects with
 /// their positions in the submission, in order, and its refusals.
 fn validate_all<T: Send>(
     body: &str,
     accept: impl Fn(usize, &str) -> Result<T, Failure> + Sync,
-) -> Result<(Vec<(usize, T)>, Vec<Failure>), IngestError> {
+) -> Result<Sorted<T>, IngestError> {
     let raws = split_objects(body)?;
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
