@@ -1,24 +1,32 @@
 //! TAXII status resources, stored as JSON so every replica can serve them.
 
+use crate::audit::{append_in, AuditEntry, AuditEvent};
 use crate::db::Store;
 use crate::error::StoreError;
-use crate::sql::now;
+use crate::sql::{corrupt, now};
 
 impl Store {
-    /// Stores a status resource under its id.
+    /// Stores a status resource and appends the audit entry of the request
+    /// it answers, in one transaction: one commit where two would be.
     #[tracing::instrument(skip_all)]
-    pub async fn put_taxii_status(
+    pub async fn put_taxii_status_audited(
         &self,
         id: &str,
-        body: &serde_json::Value,
-    ) -> Result<(), StoreError> {
+        body: &str,
+        event: &AuditEvent,
+    ) -> Result<AuditEntry, StoreError> {
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO taxii_status (id, created_at, body) VALUES ($1, $2, $3)")
             .bind(id)
             .bind(now().unix_micros())
-            .bind(body.to_string())
-            .execute(&self.writer)
+            .bind(body)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        let mut entries = append_in(&mut tx, self.backend, std::slice::from_ref(event)).await?;
+        tx.commit().await?;
+        entries
+            .pop()
+            .ok_or_else(|| corrupt("audit head", "no entry was appended"))
     }
 
     /// The status resource with this id, if any.

@@ -13,6 +13,7 @@ on_both_backends!(
     an_altered_detail_is_found,
     a_removed_middle_entry_is_found,
     a_removed_last_entry_is_found,
+    a_status_and_its_audit_entry_are_stored_together,
 );
 
 pub(crate) fn event(actor: &str, n: i64) -> AuditEvent {
@@ -147,4 +148,28 @@ async fn a_removed_last_entry_is_found(db: &TestDb) {
         verification(db).await,
         AuditVerification::Broken(ChainBreak::Truncated { last: 7, head: 8 })
     );
+}
+
+async fn a_status_and_its_audit_entry_are_stored_together(db: &TestDb) {
+    db.store.append_audit(&event("cli", 1)).await.unwrap();
+    let body = r#"{"id":"s-1","status":"complete","total_count":0}"#;
+    let entry = db
+        .store
+        .put_taxii_status_audited("s-1", body, &event("token:t1", 2))
+        .await
+        .unwrap();
+    assert_eq!(entry.seq, 2);
+    let status = db.store.taxii_status("s-1").await.unwrap().expect("stored");
+    assert_eq!(status["status"], "complete");
+    assert_eq!(
+        verification(db).await,
+        AuditVerification::Intact { entries: 2 }
+    );
+    // A second status under the same id is refused, and its entry with it.
+    assert!(db
+        .store
+        .put_taxii_status_audited("s-1", body, &event("token:t1", 3))
+        .await
+        .is_err());
+    assert_eq!(db.store.audit_entries(0, 10).await.unwrap().len(), 2);
 }

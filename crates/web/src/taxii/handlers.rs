@@ -519,27 +519,24 @@ pub(crate) async fn objects_post(
         pending_count: 0,
         pendings: vec![],
     };
-    let body = serde_json::to_value(&status).map_err(|e| AppError::Internal(e.to_string()))?;
+    let body = serde_json::to_string(&status).map_err(|e| AppError::Internal(e.to_string()))?;
     // A peer's push is audited as `federation.receive` and answered in
     // full at once; it keeps no status resource to poll.
     if c.alias != NETWORK_ALIAS {
-        state.store.put_taxii_status(&status.id, &body).await?;
         let stored: Vec<&str> = report.stored.iter().map(|o| o.id.as_str()).collect();
+        let event = crate::state::audit_event(
+            &root.caller.actor,
+            "object.ingest",
+            Some(&collection_id),
+            "ok",
+            json!({"via": "taxii", "stored": stored, "duplicates": report.duplicates.len(), "failed": report.failures.len()}),
+        );
         state
-            .audit(
-                &root.caller.actor,
-                "object.ingest",
-                Some(&collection_id),
-                "ok",
-                json!({"via": "taxii", "stored": stored, "duplicates": report.duplicates.len(), "failed": report.failures.len()}),
-            )
+            .store
+            .put_taxii_status_audited(&status.id, &body, &event)
             .await?;
     }
-    Ok(taxii_json(
-        StatusCode::ACCEPTED,
-        body.to_string(),
-        HeaderMap::new(),
-    ))
+    Ok(taxii_json(StatusCode::ACCEPTED, body, HeaderMap::new()))
 }
 
 pub(crate) async fn object_get(
