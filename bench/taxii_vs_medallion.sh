@@ -22,7 +22,8 @@
 # Environment: SIZES ("10000 100000"), MEDALLION_POST_MAX (10000),
 #   MEDALLION_POST_SUBSET (2000), MEDALLION_READ_TIMEOUT (1800),
 #   MEDALLION_READ_TIMEOUT_LARGE (300),
-#   MILLION_COUNT (1000000), MILLION_REQUESTS (200)
+#   MILLION_COUNT (1000000), MILLION_REQUESTS (200), SKIP_MEDALLION (0; 1
+#   measures vigia alone, for a quick check between comparisons)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,6 +42,7 @@ MEDALLION_READ_TIMEOUT=${MEDALLION_READ_TIMEOUT:-1800}
 MEDALLION_READ_TIMEOUT_LARGE=${MEDALLION_READ_TIMEOUT_LARGE:-300}
 MILLION_COUNT=${MILLION_COUNT:-1000000}
 MILLION_REQUESTS=${MILLION_REQUESTS:-200}
+SKIP_MEDALLION=${SKIP_MEDALLION:-0}
 MEDALLION_COLLECTION=9cfa669c-ee94-4ece-afd2-f8edac37d8fd
 MEDALLION_USER=bench
 MEDALLION_PASSWORD=bench-$$-$RANDOM
@@ -130,6 +132,10 @@ for n in $SIZES; do
   stop "$VIGIA_PID"
   RESULTS+=("$TMP/vigia-$n.json")
 
+  if [ "$SKIP_MEDALLION" = 1 ]; then
+    rm -f "$objects"
+    continue
+  fi
   preload=0 read_timeout=$MEDALLION_READ_TIMEOUT
   if [ "$n" -gt "$MEDALLION_POST_MAX" ]; then
     preload=$((n - MEDALLION_POST_SUBSET)) read_timeout=$MEDALLION_READ_TIMEOUT_LARGE
@@ -153,6 +159,11 @@ if [ "$MILLION" = 1 ]; then
   du -sh "$TMP/vigia-million" | sed 's/^/data directory: /'
   stop "$VIGIA_PID"
   RESULTS+=("$TMP/vigia-million.json")
+fi
+
+if [ "$SKIP_MEDALLION" = 1 ]; then
+  # No comparison to report: vigia's figures were printed as measured.
+  exit 0
 fi
 
 {
