@@ -409,7 +409,7 @@ pub async fn check_from_peer(
     let ctx_owned = ctx.clone();
     let small = fresh.iter().map(|(_, raw)| raw.len()).sum::<usize>() <= INLINE_BYTES;
     let (accepted, failures, learned) = off_the_workers(small, move || {
-        let (checked, mut failures) = verify_all(&fresh, &ctx_owned);
+        let (checked, mut failures) = verify_all(&fresh, &ctx_owned)?;
         let mut learned = Learned::default();
         let mut accepted = Vec::with_capacity(checked.len());
         for (index, object, seal) in checked {
@@ -422,9 +422,9 @@ pub async fn check_from_peer(
                 Err(f) => failures.push(f),
             }
         }
-        (accepted, failures, learned)
+        Ok::<_, IngestError>((accepted, failures, learned))
     })
-    .await?;
+    .await??;
     Ok(CheckedDelivery {
         accepted,
         failures,
@@ -528,44 +528,54 @@ const PARALLEL_VERIFY_FROM: usize = 16;
 
 /// Parses, validates and checks the seal of each object, on every core:
 /// the stateless, costly part of accepting a delivery.
-fn verify_all(fresh: &[(usize, String)], ctx: &IngestContext) -> (Vec<Verified>, Vec<Failure>) {
-    let workers = std::thread::available_parallelism()
+fn verify_all(
+    fresh: &[(usize, String)],
+    ctx: &IngestContext,
+) -> Result<(Vec<Verified>, Vec<Failure>), IngestError> {
+    // A relay round brings a few objects: threads would cost more than they save.
+    let results = on_every_core(fresh, PARALLEL_VERIFY_FROM, |_, part| {
+        let mut keys = KeyCache::default();
+        part.iter()
+            .map(|(index, raw)| verify_one(*index, raw, ctx, &mut keys))
+            .collect()
+    })?;
+    Ok(split_failures(results))
+}
+
+/// Runs `work` on `items` split into one contiguous part per core (one
+/// part only below `parallel_from` items, or on one core), and returns its
+/// results in order. `work` is given each part's offset in `items`.
+fn on_every_core<T: Sync, R: Send>(
+    items: &[T],
+    parallel_from: usize,
+    work: impl Fn(usize, &[T]) -> Vec<R> + Sync,
+) -> Result<Vec<R>, IngestError> {
+    let cores = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 8);
-    // A relay round brings a few objects: threads would cost more than they save.
-    if workers == 1 || fresh.len() < PARALLEL_VERIFY_FROM {
-        let mut keys = KeyCache::default();
-        return sort_verified(
-            fresh
-                .iter()
-                .map(|(index, raw)| verify_one(*index, raw, ctx, &mut keys)),
-        );
+    if cores == 1 || items.len() < parallel_from {
+        return Ok(work(0, items));
     }
-    let chunk = fresh.len().div_ceil(workers).max(1);
-    let results: Vec<Vec<Result<Verified, Failure>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = fresh
+    let chunk = items.len().div_ceil(cores);
+    let parts = std::thread::scope(|scope| {
+        let work = &work;
+        let handles: Vec<_> = items
             .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    let mut keys = KeyCache::default();
-                    part.iter()
-                        .map(|(index, raw)| verify_one(*index, raw, ctx, &mut keys))
-                        .collect::<Vec<_>>()
-                })
-            })
+            .enumerate()
+            .map(|(n, part)| scope.spawn(move || work(n * chunk, part)))
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
-    sort_verified(results.into_iter().flatten())
+            .map(|h| h.join())
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .map_err(|_| IngestError::Worker("a validation thread panicked".to_owned()))?;
+    Ok(parts.into_iter().flatten().collect())
 }
 
-fn sort_verified(
-    results: impl Iterator<Item = Result<Verified, Failure>>,
-) -> (Vec<Verified>, Vec<Failure>) {
-    let mut checked = Vec::new();
+/// What passed and what was refused, each in the order given.
+fn split_failures<T>(results: Vec<Result<T, Failure>>) -> (Vec<T>, Vec<Failure>) {
+    let mut checked = Vec::with_capacity(results.len());
     let mut failures = Vec::new();
     for r in results {
         match r {
@@ -690,59 +700,19 @@ fn validate_all<T: Send>(
     accept: impl Fn(usize, &str) -> Result<T, Failure> + Sync,
 ) -> Result<Sorted<T>, IngestError> {
     let raws = split_objects(body)?;
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8);
-    let results: Vec<Result<(usize, T), Failure>> =
-        if workers == 1 || raws.len() < PARALLEL_VALIDATE_FROM {
-            validate_part(0, &raws, &accept)
-        } else {
-            // Schema validation is most of the cost of a submission, and
-            // each object's is independent of the others'.
-            let chunk = raws.len().div_ceil(workers);
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = raws
-                    .chunks(chunk)
-                    .enumerate()
-                    .map(|(n, part)| {
-                        let accept = &accept;
-                        scope.spawn(move || validate_part(n * chunk, part, accept))
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join())
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .map_err(|_| IngestError::Worker("a validation thread panicked".to_owned()))?
-            .into_iter()
-            .flatten()
+    // Schema validation is most of the cost of a submission, and each
+    // object's is independent of the others'.
+    let results = on_every_core(&raws, PARALLEL_VALIDATE_FROM, |first, part| {
+        (first..)
+            .zip(part)
+            .map(|(index, raw)| accept(index, raw).map(|a| (index, a)))
             .collect()
-        };
-    let mut accepted = Vec::with_capacity(results.len());
-    let mut failures = Vec::new();
-    for r in results {
-        match r {
-            Ok(a) => accepted.push(a),
-            Err(f) => failures.push(f),
-        }
-    }
-    Ok((accepted, failures))
+    })?;
+    Ok(split_failures(results))
 }
 
 /// Submissions of fewer objects are validated on one thread.
 const PARALLEL_VALIDATE_FROM: usize = 64;
-
-fn validate_part<T>(
-    first: usize,
-    raws: &[&str],
-    accept: &(impl Fn(usize, &str) -> Result<T, Failure> + Sync),
-) -> Vec<Result<(usize, T), Failure>> {
-    raws.iter()
-        .enumerate()
-        .map(|(k, raw)| accept(first + k, raw).map(|a| (first + k, a)))
-        .collect()
-}
 
 fn failure(index: usize, id: Option<&str>, path: &str, reason: impl Into<String>) -> Failure {
     Failure {
