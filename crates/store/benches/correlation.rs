@@ -355,6 +355,11 @@ async fn load(
             last_report = Instant::now();
         }
     }
+    // The index is written beside the inserts: loading ends when it holds
+    // everything, and no lookup below pays for the backlog.
+    let t = Instant::now();
+    store.finish_indexing().await?;
+    busy += t.elapsed();
     Ok(Loaded {
         raw_value_bytes,
         values: generated,

@@ -20,6 +20,7 @@ mod v4_networks;
 pub(crate) use v4_networks::V4Networks;
 
 use crate::db::{Backend, Store};
+use crate::derived::Derived;
 use crate::error::StoreError;
 use crate::objects::{stored_object, StoredObject, COLUMNS};
 use crate::sql::{col, corrupt, now, stamp, Stmt};
@@ -101,6 +102,7 @@ impl Store {
     /// The network prefix lengths present in the index.
     #[tracing::instrument(skip_all)]
     pub async fn observable_prefixes(&self) -> Result<Prefixes, StoreError> {
+        self.catch_up(Derived::Correlation).await?;
         let rows: Vec<(i64, i64)> =
             sqlx::query_as("SELECT family, prefix FROM observable_prefixes ORDER BY prefix")
                 .fetch_all(&self.pool)
@@ -126,6 +128,7 @@ impl Store {
         keys: &[i64],
         access_keys: Option<&[String]>,
     ) -> Result<Vec<ObjectMatch>, StoreError> {
+        self.catch_up(Derived::Correlation).await?;
         let mut out = Vec::new();
         for table in [KeyTable::Values, KeyTable::V4Networks, KeyTable::V6Networks] {
             out.extend(self.matches_in(table, keys, access_keys, false).await?);
@@ -236,6 +239,7 @@ impl Store {
         access_keys: Option<&[String]>,
         flagged_limit: u32,
     ) -> Result<(Vec<ObjectMatch>, HashSet<i64>), StoreError> {
+        self.catch_up(Derived::Correlation).await?;
         let (mut out, v4, v6, flagged) = tokio::try_join!(
             self.matches_in(KeyTable::Values, &keys.values, access_keys, true),
             self.v4_containment(&keys.v4_targets, access_keys),
@@ -293,6 +297,7 @@ impl Store {
     /// Which of `keys` are flagged as over-correlating.
     #[tracing::instrument(skip_all, fields(keys = keys.len()))]
     pub async fn over_correlating(&self, keys: &[i64]) -> Result<HashSet<i64>, StoreError> {
+        self.catch_up(Derived::Correlation).await?;
         let mut out = HashSet::new();
         for chunk in keys.chunks(KEYS_PER_QUERY) {
             let mut stmt = Stmt::new(
@@ -324,6 +329,7 @@ impl Store {
         if ids.is_empty() || access_keys.is_some_and(<[String]>::is_empty) {
             return Ok(Vec::new());
         }
+        self.catch_up(Derived::Correlation).await?;
         let mut stmt = Stmt::new(
             self.backend,
             &format!(
@@ -354,6 +360,7 @@ impl Store {
     /// Index rows and over-correlating values.
     #[tracing::instrument(skip_all)]
     pub async fn correlation_stats(&self) -> Result<CorrelationStats, StoreError> {
+        self.catch_up(Derived::Correlation).await?;
         let (index_rows,): (i64,) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM observable_index) \
              + (SELECT COUNT(*) FROM observable_v4_networks) \
@@ -482,6 +489,36 @@ fn refs(value: &Value) -> Vec<String> {
         out.extend(list.iter().filter_map(Value::as_str).map(str::to_owned));
     }
     out.into_iter().take(MAX_REFS).collect()
+}
+
+/// Indexes the objects stored at `first..=last`, none of them indexed yet.
+/// Called by the derived-index indexer (`crate::derived`).
+pub(crate) async fn index_stored(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    first: i64,
+    last: i64,
+    cap: u32,
+) -> Result<(), StoreError> {
+    let rows = sqlx::query(
+        "SELECT date_added, type, raw FROM objects \
+         WHERE date_added >= $1 AND date_added <= $2 ORDER BY date_added",
+    )
+    .bind(first)
+    .bind(last)
+    .fetch_all(&mut *conn)
+    .await?;
+    let what = || "object to correlate".to_owned();
+    let contributions = rows
+        .iter()
+        .map(|row| {
+            let at: i64 = col(row, "date_added", &what)?;
+            let object_type: String = col(row, "type", &what)?;
+            let raw: String = col(row, "raw", &what)?;
+            Ok((at, contribution(&object_type, &raw)))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    index(conn, backend, &contributions, cap).await
 }
 
 /// Indexes new rows: `(date_added, contribution)`. Values already named by

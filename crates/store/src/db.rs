@@ -31,6 +31,9 @@ pub struct Store {
     /// connection of its own, beside the writer rather than inside one of
     /// its commits.
     pub(crate) checkpoints: Option<Arc<Checkpointer>>,
+    /// Writes the derived indexes (search, correlation) after each
+    /// insert, beside the next one (`crate::derived`).
+    pub(crate) indexer: Arc<crate::derived::Indexer>,
     pub(crate) backend: Backend,
     /// Objects this process has inserted, to refresh planner statistics
     /// as a table grows from empty.
@@ -105,13 +108,17 @@ impl Store {
         };
         migrator.run(&pool).await?;
         tracing::debug!(?backend, "store connected");
+        let correlation_cap = Arc::new(AtomicU32::new(crate::correlation::DEFAULT_CORRELATION_CAP));
+        let indexer =
+            crate::derived::Indexer::start(writer.clone(), backend, Arc::clone(&correlation_cap));
         Ok(Self {
             pool,
             writer,
             checkpoints,
+            indexer,
             backend,
             inserted: Arc::default(),
-            correlation_cap: Arc::new(AtomicU32::new(crate::correlation::DEFAULT_CORRELATION_CAP)),
+            correlation_cap,
             v4_networks: Arc::default(),
         })
     }
@@ -160,11 +167,19 @@ impl Store {
     /// once (`BEGIN IMMEDIATE`): a deferred transaction that reads first
     /// could not upgrade to a writer once another writer has committed.
     pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.writer.begin().await?,
-        })
+        begin_write_on(&self.writer, self.backend).await
     }
+}
+
+/// [`Store::begin_write`] on `writer`, for tasks that hold the pool alone.
+pub(crate) async fn begin_write_on(
+    writer: &AnyPool,
+    backend: Backend,
+) -> Result<Transaction<'static, Any>, StoreError> {
+    Ok(match backend {
+        Backend::Sqlite => writer.begin_with("BEGIN IMMEDIATE").await?,
+        Backend::Postgres => writer.begin().await?,
+    })
 }
 
 /// Whether some 2,000 × 4ⁿ lies in `(before, after]`.

@@ -22,6 +22,7 @@ mod awareness;
 mod cooperation;
 mod correlation;
 mod db;
+mod derived;
 mod directory;
 mod error;
 mod federation;

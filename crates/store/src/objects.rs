@@ -13,8 +13,8 @@ mod insert;
 mod page;
 mod search;
 
-pub(crate) use search::unindex;
 pub use search::MAX_SEARCH_QUERY_CHARS;
+pub(crate) use search::{index_range, index_stored, unindex, NUL_ESCAPE};
 
 /// One object to store, with the audience the caller computed for it.
 pub struct NewObject<'a> {

@@ -54,6 +54,7 @@ impl Store {
         date_added: &[vigia_stix::Timestamp],
     ) -> Result<u64, StoreError> {
         let mut tx = self.begin_write().await?;
+        crate::derived::hold_indexers(&mut tx, self.backend).await?;
         let mut deleted = 0;
         for d in date_added {
             let micros = d.unix_micros();

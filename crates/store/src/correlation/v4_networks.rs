@@ -7,9 +7,9 @@
 //! little. It is brought up to date before each use with the rows added
 //! since it was last read (`date_added` above the highest seen, by the
 //! `observable_v4_networks_added` index). That misses nothing, on one node or on
-//! replicas sharing PostgreSQL: inserters take the node clock's row lock
-//! before writing and hold it until they commit, so rows become visible
-//! in `date_added` order. A key whose rows are deleted with their object
+//! replicas sharing PostgreSQL: the correlation indexer's passes run one
+//! at a time, each over objects above the last one's, so rows become
+//! visible in `date_added` order (`crate::derived`). A key whose rows are deleted with their object
 //! stays in the set until the process restarts, which costs a probe that
 //! finds nothing.
 

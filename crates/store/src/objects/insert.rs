@@ -101,12 +101,16 @@ pub(super) async fn insert_objects(
     let existing = load_existing(&mut tx, backend, &rows).await?;
     let (fates, fresh) = sort_out(&rows, &existing);
     let mut first = 0;
+    let mut indexed = true;
     if !fresh.is_empty() {
         first = advance_clock(&mut tx, now_micros, fresh.len()).await?;
-        let cap = store.correlation_cap();
-        write_fresh(&mut tx, backend, &rows, &fresh, &existing, first, cap).await?;
+        write_fresh(&mut tx, backend, &rows, &fresh, &existing, first).await?;
+        indexed = index_with_insert(&mut tx, store, &rows, &fresh, first).await?;
     }
     tx.commit().await?;
+    if !indexed {
+        store.indexer.wake();
+    }
     if let Some(c) = &store.checkpoints {
         c.wake();
     }
@@ -122,7 +126,6 @@ async fn write_fresh(
     fresh: &[usize],
     existing: &Existing,
     first: i64,
-    cap: u32,
 ) -> Result<(), StoreError> {
     let latest = latest_flags(rows, fresh, existing);
     let superseded: Vec<&str> = latest
@@ -133,26 +136,45 @@ async fn write_fresh(
         .collect();
     clear_latest(conn, backend, &superseded).await?;
     insert_rows(conn, backend, rows, fresh, &latest, first).await?;
-    // New rows have the consecutive date_added values first, first + 1, …
-    let with_nul: Vec<i64> = fresh
-        .iter()
-        .enumerate()
-        .filter(|(_, &i)| rows[i].raw.contains(super::search::NUL_ESCAPE))
-        .map(|(n, _)| first + n as i64)
-        .collect();
-    let last = first + fresh.len() as i64 - 1;
-    super::search::index_range(conn, backend, first, last, &with_nul).await?;
-    let contributions: Vec<(i64, crate::correlation::Contribution)> = fresh
-        .iter()
-        .enumerate()
-        .map(|(n, &i)| {
-            let c = crate::correlation::contribution(rows[i].object_type, rows[i].raw);
-            (first + n as i64, c)
-        })
-        .collect();
-    crate::correlation::index(conn, backend, &contributions, cap).await?;
     insert_access(conn, backend, rows, fresh, first).await?;
     insert_outbox(conn, backend, rows, fresh, first).await
+}
+
+/// See [`crate::derived::index_with_insert`]: on SQLite the new rows,
+/// dated `first, first + 1, …`, are indexed in the insert's transaction.
+async fn index_with_insert(
+    conn: &mut AnyConnection,
+    store: &Store,
+    rows: &[Entry<'_>],
+    fresh: &[usize],
+    first: i64,
+) -> Result<bool, StoreError> {
+    if store.backend != Backend::Sqlite {
+        return Ok(false);
+    }
+    let dated = || {
+        fresh
+            .iter()
+            .enumerate()
+            .map(|(n, &i)| (first + n as i64, &rows[i]))
+    };
+    let with_nul: Vec<i64> = dated()
+        .filter(|(_, r)| r.raw.contains(crate::objects::NUL_ESCAPE))
+        .map(|(at, _)| at)
+        .collect();
+    let contributions: Vec<(i64, crate::correlation::Contribution)> = dated()
+        .map(|(at, r)| (at, crate::correlation::contribution(r.object_type, r.raw)))
+        .collect();
+    let last = first + fresh.len() as i64 - 1;
+    crate::derived::index_with_insert(
+        conn,
+        store.backend,
+        (first, last),
+        &with_nul,
+        &contributions,
+        store.correlation_cap(),
+    )
+    .await
 }
 
 fn outcomes(fates: &[Fate], first: i64) -> Result<Vec<InsertOutcome>, StoreError> {

@@ -4,9 +4,10 @@
 //! What is searched is defined once per back-end, in the view
 //! `object_search_source` over the raw JSON: name, title, observable
 //! values (`value`, `hashes`), indicator patterns, abstract, description
-//! and note content. Every stored version is indexed when it is inserted;
-//! a search returns the latest version of each object whose latest
-//! version matches.
+//! and note content. Every stored version is indexed, by the derived-index
+//! indexer (`crate::derived`) soon after its insert, and inline by a search
+//! that finds it not yet indexed; a search returns the latest version of
+//! each object whose latest version matches.
 //!
 //! A query is free text typed by a person. It is never spliced into SQL or
 //! handed to a query parser as syntax: each word becomes a phrase of its
@@ -65,6 +66,7 @@ pub(super) async fn search_objects(
     if words.is_empty() || limit == 0 || access_keys.is_some_and(<[String]>::is_empty) {
         return Ok(Vec::new());
     }
+    store.catch_up(crate::derived::Derived::Search).await?;
     let mut stmt = match store.backend {
         Backend::Sqlite => {
             let mut stmt = Stmt::new(
@@ -124,12 +126,38 @@ fn visible_only<'a>(stmt: &mut Stmt<'a>, access_keys: Option<&'a [String]>) {
 /// The raw JSON's escape for U+0000: objects holding it are indexed
 /// through SQLite's `object_search_source`, which swaps it for a space;
 /// the rest through `object_search_source_plain` (migration 0014).
-pub(super) const NUL_ESCAPE: &str = "\\u0000";
+pub(crate) const NUL_ESCAPE: &str = "\\u0000";
 
-/// Indexes the objects stored at `first..=last` (the rows an insert just
-/// wrote), in the same transaction. `with_nul` lists those among them
-/// whose raw JSON holds [`NUL_ESCAPE`].
-pub(super) async fn index_range(
+/// Indexes the objects stored at `first..=last`, none of them indexed
+/// yet. Called by the derived-index indexer (`crate::derived`).
+pub(crate) async fn index_stored(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    first: i64,
+    last: i64,
+) -> Result<(), StoreError> {
+    let with_nul: Vec<i64> = match backend {
+        // PostgreSQL's view handles both kinds of row.
+        Backend::Postgres => Vec::new(),
+        // SQLite string literals have no escapes: the literal is the six
+        // characters of NUL_ESCAPE.
+        Backend::Sqlite => {
+            sqlx::query_scalar(&format!(
+                "SELECT date_added FROM objects WHERE date_added >= $1 AND date_added <= $2 \
+             AND instr(raw, '{NUL_ESCAPE}') > 0 ORDER BY date_added"
+            ))
+            .bind(first)
+            .bind(last)
+            .fetch_all(&mut *conn)
+            .await?
+        }
+    };
+    index_range(conn, backend, first, last, &with_nul).await
+}
+
+/// Indexes the objects stored at `first..=last`. `with_nul` lists, in
+/// order, those among them whose raw JSON holds [`NUL_ESCAPE`].
+pub(crate) async fn index_range(
     conn: &mut AnyConnection,
     backend: Backend,
     first: i64,

@@ -5,6 +5,7 @@
 //! its own. An unreachable server fails the postgres tests.
 
 mod correlation;
+mod derived;
 mod directory;
 mod public;
 mod support;
