@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Bulk ingest into PostgreSQL with its stock settings, then with the
-# settings README.md recommends for a node's database, in one run on the
-# same server (the store benchmark crates/store/benches/ingest.rs).
+# Bulk ingest into PostgreSQL with its stock settings, then with settings
+# commonly used for bulk loads (SETTINGS below), in one run on the same
+# server (the store benchmark crates/store/benches/ingest.rs). On the
+# project's machine they did not help (BENCHMARKS.md): the bound is CPU.
 #
-# The recommended settings are written with ALTER SYSTEM and the cluster is
+# The settings are written with ALTER SYSTEM and the cluster is
 # restarted (shared_buffers takes effect only at start); on exit, even on
 # failure, exactly those settings are reset and the cluster restarted
 # again. Needs superuser on the server and Debian's pg_ctlcluster.
@@ -19,7 +20,7 @@ read -r -a CLUSTER <<<"${CLUSTER:-15 main}"
 URL=${VIGIA_TEST_DATABASE_URL:-postgres://root@127.0.0.1:5432/test}
 PSQL=(psql "$URL" -v ON_ERROR_STOP=1 -Atq)
 
-# name=value, as README.md lists them.
+# name=value
 SETTINGS=(
   "shared_buffers=4GB"
   "max_wal_size=8GB"

@@ -189,6 +189,7 @@ async fn pass(target: &Target, which: Derived) -> Result<Option<i64>, StoreError
 /// second transaction would only add a commit, and there is no other
 /// backend process to hand the work to. A backlog (after a crash, say) is
 /// left to the indexer, which a query also runs inline.
+///
 /// The insert passes what it already holds in memory: the `date_added` of
 /// the objects whose raw JSON escapes U+0000 (see `objects::search`), and
 /// each object's correlation contribution, so nothing is read back.
@@ -203,9 +204,11 @@ pub(crate) async fn index_with_insert(
     if backend != Backend::Sqlite {
         return Ok(false);
     }
+    // ORDER BY … LIMIT 1, not MAX(…) WHERE: SQLite answers the latter by
+    // scanning every row below `first`.
     let behind: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM derived_progress WHERE through < \
-         COALESCE((SELECT MAX(date_added) FROM objects WHERE date_added < $1), 0)",
+        "SELECT COUNT(*) FROM derived_progress WHERE through < COALESCE((SELECT date_added \
+         FROM objects WHERE date_added < $1 ORDER BY date_added DESC LIMIT 1), 0)",
     )
     .bind(first)
     .fetch_one(&mut *conn)

@@ -158,6 +158,10 @@ fn health_readiness_metrics_and_openapi_answer() {
     let _ = node.get("/api/node").send().unwrap();
     let metrics = node.get("/metrics").send().unwrap().text().unwrap();
     assert!(metrics.contains("vigia_http_requests_total"), "{metrics}");
+    for index in ["search", "correlation"] {
+        let gauge = format!("vigia_index_backlog_objects{{index=\"{index}\"}} 0");
+        assert!(metrics.contains(&gauge), "{gauge} in {metrics}");
+    }
     let (status, doc) = json(node.get("/api/openapi.json").send().unwrap());
     assert_eq!(status, 200);
     assert_eq!(doc["openapi"], "3.1.0");

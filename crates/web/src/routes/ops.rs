@@ -26,12 +26,29 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> AppResult<&'static 
 
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     match &state.metrics {
-        Some(handle) => (
-            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-            handle.render(),
-        )
-            .into_response(),
+        Some(handle) => {
+            note_indexing_backlog(&state).await;
+            (
+                [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                handle.render(),
+            )
+                .into_response()
+        }
         None => (StatusCode::NOT_FOUND, "metrics are not enabled").into_response(),
+    }
+}
+
+/// How far each derived index (search, correlation) is behind the stored
+/// objects, read at each scrape: a backlog that keeps growing means the
+/// indexer cannot keep up or is failing (its errors are logged).
+async fn note_indexing_backlog(state: &AppState) {
+    match state.store.indexing_backlog().await {
+        Ok(backlog) => {
+            for (index, behind) in backlog {
+                metrics::gauge!("vigia_index_backlog_objects", "index" => index).set(behind as f64);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not read the indexing backlog"),
     }
 }
 
