@@ -482,6 +482,9 @@ async fn migration_indexes_objects_stored_before_it(db: &TestDb) {
         ],
     )
     .await;
+    // Before migration 0017 every object was indexed with its insert: let
+    // the background indexer finish, as that migration then found it.
+    store.finish_indexing().await.unwrap();
 
     let mut conn = db.raw().await;
     let undo = match store.backend() {
