@@ -5,6 +5,9 @@
 //! - `db`: connecting, back-end detection, embedded migrations.
 //! - `objects`: STIX objects stored byte for byte with their index columns
 //!   and access keys; strictly increasing `date_added`; full-text search.
+//! - `derived`: full-text search and correlation as derived indexes, each
+//!   with its progress; written beside the inserts on PostgreSQL, in them
+//!   on SQLite, and caught up by every query before it reads them.
 //! - `teams`, `users`, `tokens`, `groups`: the node's organisations,
 //!   people, credentials and sharing groups.
 //! - `federation`: peers, trusted node keys, the outbox, request nonces,

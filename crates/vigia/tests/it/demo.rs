@@ -84,6 +84,13 @@ fn the_demo_runs_a_network_plays_the_scenario_and_stops_cleanly() {
             .any(|l| l.contains("imported vigia-") && l.contains("hash and signature verified")),
         "the scenario imports the Secretariat's CSAF advisories:\n{text}"
     );
+    // The operator's view of indexing: nothing stored is left to index.
+    assert!(
+        out.iter().any(|l| l.contains("vigia_index_backlog_objects")
+            && l.contains("correlation 0")
+            && l.contains("search 0")),
+        "the scenario shows the indexing backlog:\n{text}"
+    );
     // A public report at the Secretariat's portal reaches the country's team.
     assert!(
         out.iter()

@@ -174,6 +174,28 @@ async fn search(site: &Site, q: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What the operator's Prometheus sees of the derived indexes at `site`
+/// (`GET /metrics`): objects stored and not yet in search or correlation.
+async fn indexing_backlog(site: &Site) -> anyhow::Result<()> {
+    let text = reqwest::get(format!("{}/metrics", site.url()))
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    let gauges: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("vigia_index_backlog_objects{index=\""))
+        .filter_map(|l| l.split_once("\"} "))
+        .map(|(index, n)| format!("{index} {n}"))
+        .collect();
+    println!(
+        "      {:<4} operator (GET /metrics, vigia_index_backlog_objects): objects not yet indexed: {}",
+        site.country,
+        gauges.join(", ")
+    );
+    Ok(())
+}
+
 fn id_of(v: &Value) -> String {
     v["id"].as_str().unwrap_or_default().to_owned()
 }
@@ -350,6 +372,7 @@ pub(super) async fn play(sites: &[Site]) -> anyhow::Result<()> {
     if let Some(&outsider) = rest.first() {
         search(&sites[outsider], "ransomware").await?;
     }
+    indexing_backlog(&sites[a]).await?;
 
     println!("  5. {} holds a vulnerability advisory under embargo for {} (TLP:AMBER+STRICT), then widens it to the network", c(a), c(origin));
     let mut advisory = report(
