@@ -109,8 +109,12 @@ impl Store {
         migrator.run(&pool).await?;
         tracing::debug!(?backend, "store connected");
         let correlation_cap = Arc::new(AtomicU32::new(crate::correlation::DEFAULT_CORRELATION_CAP));
-        let indexer =
-            crate::derived::Indexer::start(writer.clone(), backend, Arc::clone(&correlation_cap));
+        let indexer = crate::derived::Indexer::start(
+            pool.clone(),
+            writer.clone(),
+            backend,
+            Arc::clone(&correlation_cap),
+        );
         Ok(Self {
             pool,
             writer,

@@ -57,6 +57,8 @@ impl Derived {
 /// itself (whose last drop ends the background task).
 #[derive(Clone)]
 struct Target {
+    /// Where the cheap check for pending objects runs.
+    reader: AnyPool,
     writer: AnyPool,
     backend: Backend,
     correlation_cap: Arc<AtomicU32>,
@@ -84,11 +86,13 @@ impl Indexer {
     /// Starts the tasks and wakes them once, to index anything a previous
     /// process committed and did not index.
     pub(crate) fn start(
+        reader: AnyPool,
         writer: AnyPool,
         backend: Backend,
         correlation_cap: Arc<AtomicU32>,
     ) -> Arc<Self> {
         let target = Target {
+            reader,
             writer,
             backend,
             correlation_cap,
@@ -116,23 +120,47 @@ impl Indexer {
 
 async fn run(target: Target, which: Derived, mut woken: tokio::sync::mpsc::Receiver<()>) {
     while woken.recv().await.is_some() {
-        loop {
-            if target.writer.is_closed() {
-                return;
-            }
-            match pass(&target, which).await {
-                Ok(Some(_)) => continue,
-                Ok(None) => break,
-                // Closed between the check above and the pass: shutting down.
-                Err(StoreError::Database(sqlx::Error::PoolClosed)) => return,
-                Err(e) => {
-                    // The next insert wakes it again; a query catches up
-                    // inline meanwhile.
-                    tracing::warn!(error = %e, index = which.name(), "background indexing failed");
-                    break;
-                }
+        if target.writer.is_closed() {
+            return;
+        }
+        match target.catch_up(which).await {
+            Ok(()) => {}
+            // Closed between the check above and the pass: shutting down.
+            Err(StoreError::Database(sqlx::Error::PoolClosed)) => return,
+            // The next insert wakes it again; a query catches up inline
+            // meanwhile.
+            Err(e) => {
+                tracing::warn!(error = %e, index = which.name(), "background indexing failed")
             }
         }
+    }
+}
+
+impl Target {
+    /// Indexes into `which` what was committed before this call and is not
+    /// indexed yet. One cheap read, and no write lock, when the index is
+    /// up to date.
+    async fn catch_up(&self, which: Derived) -> Result<(), StoreError> {
+        let row = sqlx::query(
+            "SELECT p.through AS through, (SELECT MAX(date_added) FROM objects) AS newest \
+             FROM derived_progress p WHERE p.name = $1",
+        )
+        .bind(which.name())
+        .fetch_one(&self.reader)
+        .await?;
+        let mut through: i64 = row.try_get("through")?;
+        let Some(newest) = row.try_get::<Option<i64>, _>("newest")? else {
+            return Ok(());
+        };
+        while through < newest {
+            match pass(self, which).await? {
+                Some(now) => through = now,
+                // Another pass (the background's, a query's, another
+                // replica's) got there first.
+                None => break,
+            }
+        }
+        Ok(())
     }
 }
 
@@ -246,30 +274,12 @@ impl Store {
     /// and is not indexed yet, so that a query sees every object stored
     /// before it. One cheap read when the index is up to date.
     pub(crate) async fn catch_up(&self, which: Derived) -> Result<(), StoreError> {
-        let row = sqlx::query(
-            "SELECT p.through AS through, (SELECT MAX(date_added) FROM objects) AS newest \
-             FROM derived_progress p WHERE p.name = $1",
-        )
-        .bind(which.name())
-        .fetch_one(&self.pool)
-        .await?;
-        let mut through: i64 = row.try_get("through")?;
-        let Some(newest) = row.try_get::<Option<i64>, _>("newest")? else {
-            return Ok(());
-        };
-        while through < newest {
-            match pass(&self.index_target(), which).await? {
-                Some(now) => through = now,
-                // Another pass (the background's, another replica's) got
-                // there first.
-                None => break,
-            }
-        }
-        Ok(())
+        self.index_target().catch_up(which).await
     }
 
     fn index_target(&self) -> Target {
         Target {
+            reader: self.pool.clone(),
             writer: self.writer.clone(),
             backend: self.backend,
             correlation_cap: Arc::clone(&self.correlation_cap),
