@@ -1,6 +1,6 @@
 //! The correlation index (migration 0013): observable value keys and the
-//! references between objects, written with each object in its insert
-//! transaction and read by lookups.
+//! references between objects, a derived index (`crate::derived`) written
+//! soon after each insert, and read by lookups.
 //!
 //! What a value is and how it is keyed is `vigia_correlate`'s; who may see
 //! a match is the caller's (`vigia_policy::may_view`). The store selects
@@ -556,11 +556,12 @@ pub(crate) async fn index(
         }
         let admitted = within_cap(conn, backend, table, keyed, cap).await?;
         let into = format!("{} (value_key, date_added)", table_name(table));
-        insert_pairs(conn, backend, &into, &admitted).await?;
+        insert_pairs(conn, backend, &into, &admitted, Repeats::Impossible).await?;
     }
     note_prefixes(conn, backend, &prefixes).await?;
     if !refs.is_empty() {
-        insert_pairs(conn, backend, "object_refs (ref, date_added)", &refs).await?;
+        let into = "object_refs (ref, date_added)";
+        insert_pairs(conn, backend, into, &refs, Repeats::Impossible).await?;
     }
     Ok(())
 }
@@ -623,11 +624,24 @@ async fn within_cap(
     Ok(admitted)
 }
 
+/// Whether rows about to be inserted may already be stored.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Repeats {
+    /// Skip those already stored.
+    Skipped,
+    /// Rows keyed by `date_added`: each version is indexed once, in the
+    /// pass that moves `derived_progress` past it, and a pass's pairs are
+    /// distinct. Without `ON CONFLICT`, PostgreSQL spares a probe of the
+    /// key's index per row; a repeat would fail the pass, not be hidden.
+    Impossible,
+}
+
 async fn insert_pairs<'a, K>(
     conn: &mut AnyConnection,
     backend: Backend,
     table: &str,
     pairs: &'a [(K, i64)],
+    repeats: Repeats,
 ) -> Result<(), StoreError>
 where
     K: 'a + Copy + sqlx::Encode<'a, sqlx::Any> + sqlx::Type<sqlx::Any>,
@@ -638,7 +652,9 @@ where
             stmt.sql(if i == 0 { "(" } else { ", (" });
             stmt.bind(*key).sql(", ").bind(*at).sql(")");
         }
-        stmt.sql(" ON CONFLICT DO NOTHING");
+        if repeats == Repeats::Skipped {
+            stmt.sql(" ON CONFLICT DO NOTHING");
+        }
         stmt.query()?.execute(&mut *conn).await?;
     }
     Ok(())
@@ -661,6 +677,7 @@ async fn note_prefixes(
             backend,
             "observable_prefixes (family, prefix)",
             &pairs,
+            Repeats::Skipped,
         )
         .await?;
     }

@@ -23,4 +23,7 @@ pub enum StoreError {
     SearchQuery { reason: String },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// CPU work the store ran on a blocking thread did not finish.
+    #[error("{what} failed on its worker thread: {reason}")]
+    Worker { what: &'static str, reason: String },
 }

@@ -114,7 +114,7 @@ pub(super) async fn insert_objects(
     if let Some(c) = &store.checkpoints {
         c.wake();
     }
-    store.note_inserted(fresh.len() as u64).await;
+    store.note_inserted(fresh.len() as u64);
     outcomes(&fates, first)
 }
 
