@@ -5,9 +5,9 @@
 //! An insert commits its objects alone. A background indexer then indexes
 //! them in a transaction of its own, which also moves the index's row in
 //! `derived_progress` (migration 0017), so an index never claims objects it
-//! does not hold. Why: on PostgreSQL the search document (`to_tsvector`
-//! and the GIN index) and the correlation rows were over half of an
-//! insert's transaction, and that transaction is serialised by the node
+//! does not hold. Why: on PostgreSQL the search document (then built by
+//! `to_tsvector`; now by the node) with its GIN index, and the correlation
+//! rows, were over half of an insert's transaction, and that transaction is serialised by the node
 //! clock. Written apart, each index runs on a backend process of its own,
 //! beside the next insert. SQLite has a single writer, so there an insert
 //! indexes its own objects in its own transaction ([`index_with_insert`])
