@@ -178,7 +178,8 @@ const DOCUMENTS_PER_INSERT: usize = 500;
 
 /// Reads the objects stored at `first..=last` and writes their documents,
 /// built on a blocking thread (about 12 ms of CPU per 1,000 objects,
-/// reading them back included).
+/// reading them back included). Correlation's pass reads the same rows
+/// for itself: the two run side by side, each on a backend of its own.
 async fn index_postgres(conn: &mut AnyConnection, first: i64, last: i64) -> Result<(), StoreError> {
     let rows: Vec<(i64, String)> = sqlx::query_as(
         "SELECT date_added, raw FROM objects WHERE date_added >= $1 AND date_added <= $2",

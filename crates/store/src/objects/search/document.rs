@@ -30,7 +30,7 @@ const MAX_POSITIONS_PER_LEXEME: usize = 256;
 
 /// The searched fields of an object, as written: a string, or any other
 /// JSON value, which is searched as its JSON text.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize)]
 struct Fields<'a> {
     #[serde(borrow)]
     name: Option<&'a RawValue>,
@@ -55,51 +55,32 @@ struct Fields<'a> {
 /// order, cut at [`MAX_DOCUMENT_CHARS`]. The same fields as SQLite's
 /// `object_search_source` view.
 pub(crate) fn searched_text(raw: &str) -> String {
-    let fields = match serde_json::from_str::<Fields>(raw) {
-        Ok(fields) => fields,
-        // A repeated key, which the struct refuses: read it as a map,
-        // where the last one counts.
-        Err(_) => return searched_text_of_value(raw),
-    };
-    let mut parts: Vec<Cow<str>> = Vec::new();
-    for field in [fields.name, fields.title, fields.value] {
-        parts.extend(field.and_then(text));
+    if let Ok(fields) = serde_json::from_str::<Fields>(raw) {
+        return fields.text();
     }
-    parts.extend(fields.hashes.and_then(hash_values));
-    for field in [
-        fields.pattern,
-        fields.abstract_,
-        fields.description,
-        fields.content,
-    ] {
-        parts.extend(field.and_then(text));
-    }
-    cut(parts.join(" "))
-}
-
-fn searched_text_of_value(raw: &str) -> String {
-    let Ok(Value::Object(object)) = serde_json::from_str::<Value>(raw) else {
+    // A repeated key, which the struct refuses: read as a map, where the
+    // last one counts, and written out again without the repeat.
+    let Ok(object @ Value::Object(_)) = serde_json::from_str::<Value>(raw) else {
         return String::new();
     };
-    let as_text = |v: &Value| match v {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
-    };
-    let mut parts: Vec<String> = Vec::new();
-    for key in ["name", "title", "value"] {
-        parts.extend(object.get(key).and_then(as_text));
-    }
-    if let Some(Value::Object(hashes)) = object.get("hashes") {
-        let values: Vec<String> = hashes.values().filter_map(as_text).collect();
-        if !values.is_empty() {
-            parts.push(values.join(" "));
+    let once = object.to_string();
+    serde_json::from_str::<Fields>(&once)
+        .map(|fields| fields.text())
+        .unwrap_or_default()
+}
+
+impl Fields<'_> {
+    fn text(self) -> String {
+        let mut parts: Vec<Cow<str>> = Vec::new();
+        for field in [self.name, self.title, self.value] {
+            parts.extend(field.and_then(text));
         }
+        parts.extend(self.hashes.and_then(hash_values));
+        for field in [self.pattern, self.abstract_, self.description, self.content] {
+            parts.extend(field.and_then(text));
+        }
+        cut(parts.join(" "))
     }
-    for key in ["pattern", "abstract", "description", "content"] {
-        parts.extend(object.get(key).and_then(as_text));
-    }
-    cut(parts.join(" "))
 }
 
 fn cut(mut text: String) -> String {
